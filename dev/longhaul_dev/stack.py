@@ -1,0 +1,181 @@
+"""The local stack: template.yaml's resources created in moto, with the real handlers dispatched in-process.
+
+Works against whatever moto backend boto3 reaches: ``mock_aws`` in tests, or a moto server (``longhaul dev``)
+when ``AWS_ENDPOINT_URL`` points at it.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import time
+import zipfile
+from dataclasses import dataclass, field
+from typing import Any
+
+import boto3
+
+from longhaul_dev import moto_lambda
+from longhaul_dev.template import Resolver, function_specs, load_template, substituted_definition
+
+# Moto executes state machines only when told to. Its Docker-free Lambda ("use_docker": False) would echo
+# the event back without calling _invoke_lambda, so the regular backend is kept and its invoke is patched.
+MOTO_CONFIG = {"stepfunctions": {"execute_state_machine": True}}
+FAKE_CREDENTIALS = {
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "AWS_SESSION_TOKEN": "testing",
+    "AWS_DEFAULT_REGION": "us-east-1",
+    "AWS_REGION": "us-east-1",
+}
+
+
+@dataclass
+class LocalStack:
+    """Names of what was created, and the environment every function sees."""
+
+    resolver: Resolver
+    table_name: str
+    bucket_name: str
+    memory_id: str | None
+    state_machine_arn: str
+    functions: dict[str, str]  # logical id -> function name
+    environment: dict[str, str] = field(default_factory=dict)
+    function_environments: dict[str, dict[str, str]] = field(default_factory=dict)
+
+    def outputs(self) -> dict[str, str]:
+        return {
+            "TasksTableName": self.table_name,
+            "ResultsBucketName": self.bucket_name,
+            "TaskWorkflowArn": self.state_machine_arn,
+            "MemoryId": self.memory_id or "",
+            **{f"{logical}Name": name for logical, name in self.functions.items()},
+        }
+
+
+def _dummy_zip() -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("app.py", "# longhaul runs the real handler in-process; this code never runs\n")
+    return buffer.getvalue()
+
+
+def create_local_stack(stack_name: str = "longhaul-local", region: str = "us-east-1") -> LocalStack:
+    """Create every resource the workflow needs from template.yaml's definitions and route its Lambdas here."""
+    template = load_template()
+    resources = template["Resources"]
+    resolver = Resolver(template, region=region, stack_name=stack_name)
+    account = resolver.account
+
+    # Tables: the template's own key schema, indexes and TTL.
+    dynamodb = boto3.client("dynamodb", region_name=region)
+    props = resources["TasksTable"]["Properties"]
+    table_name = f"{stack_name}-tasks"
+    table_args: dict[str, Any] = {
+        "TableName": table_name,
+        "KeySchema": props["KeySchema"],
+        "AttributeDefinitions": props["AttributeDefinitions"],
+        "BillingMode": props["BillingMode"],
+    }
+    if props.get("GlobalSecondaryIndexes"):
+        table_args["GlobalSecondaryIndexes"] = props["GlobalSecondaryIndexes"]
+    dynamodb.create_table(**table_args)
+    ttl = props["TimeToLiveSpecification"]
+    dynamodb.update_time_to_live(
+        TableName=table_name, TimeToLiveSpecification={"AttributeName": ttl["AttributeName"], "Enabled": True}
+    )
+    resolver.refs["TasksTable"] = table_name
+    resolver.attrs["TasksTable.Arn"] = f"arn:aws:dynamodb:{region}:{account}:table/{table_name}"
+
+    bucket = f"{stack_name}-results"
+    boto3.client("s3", region_name=region).create_bucket(Bucket=bucket)
+    resolver.refs["ResultsBucket"] = bucket
+    resolver.attrs["ResultsBucket.Arn"] = f"arn:aws:s3:::{bucket}"
+
+    memory_id = None
+    if resolver.condition("CreateMemory"):
+        mem_props = resources["Memory"]["Properties"]
+        memory = boto3.client("bedrock-agentcore-control", region_name=region).create_memory(
+            name=resolver.resolve(mem_props["Name"]),
+            eventExpiryDuration=int(resolver.resolve(mem_props["EventExpiryDuration"])),
+        )["memory"]
+        memory_id = memory["id"]
+        resolver.attrs["Memory.MemoryId"] = memory_id
+    else:
+        memory_id = resolver.refs["ExistingMemoryId"]
+
+    # Functions: created in moto (so Step Functions can invoke them), run by the real handlers in-process.
+    role = boto3.client("iam", region_name=region).create_role(
+        RoleName=f"{stack_name}-lambda",
+        AssumeRolePolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": []}),
+    )["Role"]["Arn"]
+    lambda_client = boto3.client("lambda", region_name=region)
+    functions: dict[str, str] = {}
+    specs = function_specs(template)
+    for logical_id, spec in specs.items():
+        name = f"{stack_name}-{logical_id}"
+        arn = lambda_client.create_function(
+            FunctionName=name,
+            Runtime=template["Globals"]["Function"]["Runtime"],
+            Role=role,
+            Handler=spec.handler,
+            Code={"ZipFile": _dummy_zip()},
+            Timeout=int(resolver.resolve(spec.timeout)),
+            MemorySize=spec.memory_size,
+        )["FunctionArn"]
+        functions[logical_id] = name
+        resolver.refs[logical_id] = name
+        resolver.attrs[f"{logical_id}.Arn"] = arn
+        moto_lambda.register(name, moto_lambda.load_handler(spec.code_dir, spec.handler))
+
+    sfn = boto3.client("stepfunctions", region_name=region)
+    state_machine_arn = sfn.create_state_machine(
+        name=f"{stack_name}-TaskWorkflow",
+        definition=substituted_definition(template, "TaskWorkflow", resolver),
+        roleArn=role,
+        type="STANDARD",
+    )["stateMachineArn"]
+    resolver.refs["TaskWorkflow"] = state_machine_arn
+
+    function_environments = {
+        logical_id: {k: str(resolver.resolve(v)) for k, v in spec.environment.items()}
+        for logical_id, spec in specs.items()
+    }
+    # The functions share one set of resources, so one process environment serves them all.
+    environment: dict[str, str] = {}
+    for env in function_environments.values():
+        environment.update(env)
+    environment["STATE_MACHINE_ARN"] = state_machine_arn
+    environment.setdefault("MEMORY_ID", memory_id or "")
+    return LocalStack(
+        resolver=resolver,
+        table_name=table_name,
+        bucket_name=bucket,
+        memory_id=memory_id,
+        state_machine_arn=state_machine_arn,
+        functions=functions,
+        environment=environment,
+        function_environments=function_environments,
+    )
+
+
+def apply_environment(stack: LocalStack) -> None:
+    """Put the stack's environment in this process and rebuild the cached services from it."""
+    from longhaul import runtime
+
+    os.environ.update(stack.environment)
+    runtime.reset()
+
+
+def wait_for_execution(execution_arn: str, timeout: float = 60.0, region: str = "us-east-1") -> dict[str, Any]:
+    """Poll until the execution leaves RUNNING; returns DescribeExecution's answer."""
+    sfn = boto3.client("stepfunctions", region_name=region)
+    deadline = time.monotonic() + timeout
+    while True:
+        execution = sfn.describe_execution(executionArn=execution_arn)
+        if execution["status"] != "RUNNING":
+            return dict(execution)
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"execution {execution_arn} still RUNNING after {timeout} s")
+        time.sleep(0.05)

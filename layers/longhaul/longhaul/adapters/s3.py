@@ -1,0 +1,39 @@
+"""Large results (and task input data) in the stack's private S3 bucket."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import boto3
+
+from longhaul.models import ResultRef
+
+RESULTS_PREFIX = "results/"
+INPUTS_PREFIX = "inputs/"
+
+
+class S3Blobs:
+    def __init__(self, bucket: str, client: Any = None):
+        self.bucket = bucket
+        self._client = client
+
+    @property
+    def client(self) -> Any:
+        if self._client is None:
+            self._client = boto3.client("s3")
+        return self._client
+
+    def put_result(self, task_id: str, body: bytes) -> ResultRef:
+        key = f"{RESULTS_PREFIX}{task_id}.json"
+        self.client.put_object(Bucket=self.bucket, Key=key, Body=body, ContentType="application/json")
+        return ResultRef(bucket=self.bucket, key=key, size_bytes=len(body))
+
+    def get(self, ref: ResultRef) -> bytes:
+        return bytes(self.client.get_object(Bucket=ref.bucket, Key=ref.key)["Body"].read())
+
+    def size(self, key: str) -> int:
+        return int(self.client.head_object(Bucket=self.bucket, Key=key)["ContentLength"])
+
+    def read_range(self, key: str, start: int, end_inclusive: int) -> bytes:
+        response = self.client.get_object(Bucket=self.bucket, Key=key, Range=f"bytes={start}-{end_inclusive}")
+        return bytes(response["Body"].read())

@@ -1,0 +1,49 @@
+"""Workflow on Step Functions. The execution name is the task id, which makes starting idempotent."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import boto3
+from botocore.exceptions import ClientError
+
+
+def execution_arn(state_machine_arn: str, name: str) -> str:
+    """The ARN an execution named ``name`` has (or will have): derivable, so no DescribeExecution is needed."""
+    return state_machine_arn.replace(":stateMachine:", ":execution:", 1) + ":" + name
+
+
+class StepFunctionsWorkflow:
+    def __init__(self, state_machine_arn: str, client: Any = None):
+        self.state_machine_arn = state_machine_arn
+        self._client = client
+
+    @property
+    def client(self) -> Any:
+        if self._client is None:
+            self._client = boto3.client("stepfunctions")
+        return self._client
+
+    def execution_arn(self, task_id: str) -> str:
+        return execution_arn(self.state_machine_arn, task_id)
+
+    def start(self, task_id: str, payload: dict[str, Any]) -> str:
+        """Start the execution for ``task_id``; a second start with the same name starts nothing new."""
+        try:
+            response = self.client.start_execution(
+                stateMachineArn=self.state_machine_arn, name=task_id, input=json.dumps(payload, separators=(",", ":"))
+            )
+            return str(response["executionArn"])
+        except ClientError as error:
+            if error.response["Error"]["Code"] == "ExecutionAlreadyExists":
+                return execution_arn(self.state_machine_arn, task_id)
+            raise
+
+    def stop(self, arn: str, cause: str) -> None:
+        """Stop a running execution; one that already ended is left as it is."""
+        try:
+            self.client.stop_execution(executionArn=arn, error="TaskCancelled", cause=cause)
+        except ClientError as error:
+            if error.response["Error"]["Code"] not in ("ExecutionDoesNotExist", "ExecutionNotRunning"):
+                raise

@@ -1,0 +1,74 @@
+"""What a task kind is: a name, a params model, and a step function that does one chunk of work."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Generic, Protocol, TypeVar
+
+from pydantic import BaseModel
+
+
+@dataclass(frozen=True)
+class Continue:
+    """Run another step right away, starting from ``cursor``."""
+
+    cursor: Any
+
+
+@dataclass(frozen=True)
+class Sleep:
+    """Let the workflow wait ``seconds`` (no Lambda running, no compute billed), then step from ``cursor``."""
+
+    seconds: int
+    cursor: Any
+
+
+@dataclass(frozen=True)
+class Done:
+    """The task finished with ``result`` (anything JSON-serialisable)."""
+
+    result: Any
+
+
+StepResult = Continue | Sleep | Done
+
+
+class StepContext(Protocol):
+    """What a step function may ask of the running step."""
+
+    @property
+    def task_id(self) -> str: ...
+
+    @property
+    def step_number(self) -> int:
+        """1 for the task's first step."""
+        ...
+
+    def progress(self, fraction: float, message: str = "") -> None:
+        """Report progress in 0..1; it is written to the task record at once. Lower values than before are ignored."""
+        ...
+
+    def remaining_seconds(self) -> float:
+        """Seconds this step may still use before it must return a Continue (a safety margin already taken off)."""
+        ...
+
+
+P = TypeVar("P", bound=BaseModel)
+
+
+@dataclass(frozen=True)
+class TaskKind(Generic[P]):
+    """A named unit of long work; every kind becomes its own MCP tool."""
+
+    name: str
+    title: str
+    description: str
+    params_model: type[P]
+    step: Callable[[P, Any, StepContext], StepResult]
+    # Seconds a client should wait between status polls.
+    poll_interval_seconds: int = 5
+    tags: tuple[str, ...] = field(default_factory=tuple)
+
+    def parse_params(self, raw: dict[str, Any]) -> P:
+        return self.params_model.model_validate(raw)

@@ -1,0 +1,134 @@
+"""The task record and the messages that pass between the state machine and the functions."""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+
+class TaskStatus(StrEnum):
+    """MCP task statuses. The last three are terminal and never change once written."""
+
+    WORKING = "working"
+    INPUT_REQUIRED = "input_required"
+    COMPLETED = "completed"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+    @property
+    def is_terminal(self) -> bool:
+        return self in TERMINAL_STATUSES
+
+
+TERMINAL_STATUSES = frozenset({TaskStatus.COMPLETED, TaskStatus.FAILED, TaskStatus.CANCELLED})
+ACTIVE_STATUSES = frozenset({TaskStatus.WORKING, TaskStatus.INPUT_REQUIRED})
+
+
+_SESSION_ID = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9_-]{0,99}$")
+
+
+def is_valid_session_id(session_id: str) -> bool:
+    """AgentCore's session id rule: 1-100 characters of letters, digits, '-' and '_', starting alphanumeric."""
+    return bool(_SESSION_ID.match(session_id))
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def iso(moment: datetime) -> str:
+    """ISO 8601 in UTC with milliseconds: sorts lexically, so it serves as the GSI sort key."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+
+
+class ResultRef(BaseModel):
+    """Where a result too large to keep inline lives."""
+
+    bucket: str
+    key: str
+    size_bytes: int
+
+
+class TaskRecord(BaseModel):
+    """One task, as stored in the tasks table and shown (minus internals) to its owner."""
+
+    task_id: str
+    owner: str
+    kind: str
+    params: dict[str, Any] = Field(default_factory=dict)
+    status: TaskStatus = TaskStatus.WORKING
+    progress: float = 0.0
+    message: str = ""
+    step_count: int = 0
+    created_at: str
+    updated_at: str
+    started_at: str | None = None
+    ended_at: str | None = None
+    expires_at: int
+    session_id: str | None = None
+    idempotency_key: str | None = None
+    execution_arn: str | None = None
+    result: Any = None
+    result_ref: ResultRef | None = None
+    error_type: str | None = None
+    error_message: str | None = None
+    memory_event_id: str | None = None
+
+    @property
+    def has_result(self) -> bool:
+        return self.result is not None or self.result_ref is not None
+
+
+def error_message_from_cause(cause: str | None) -> str | None:
+    """The human part of a Step Functions error cause.
+
+    A Lambda error's cause is the JSON the runtime reports (message, type and stack trace); clients
+    get the message only, never the trace.
+    """
+    if not cause:
+        return cause
+    try:
+        parsed = json.loads(cause)
+    except ValueError:
+        return cause
+    if isinstance(parsed, dict) and "errorMessage" in parsed:
+        return str(parsed["errorMessage"])
+    return cause
+
+
+# --- Messages between the state machine and the functions -----------------------------------------
+
+
+class StepRequest(BaseModel):
+    """What the workflow hands RunStep: the task and where the previous step left off."""
+
+    task_id: str
+    kind: str
+    params: dict[str, Any] = Field(default_factory=dict)
+    cursor: Any = None
+    step_count: int = 0
+
+
+class StepOutcome(BaseModel):
+    """What RunStep hands back; the workflow's Choice reads ``outcome``."""
+
+    outcome: Literal["continue", "sleep", "done"]
+    cursor: Any = None
+    step_count: int
+    sleep_seconds: int = 0
+    result: Any = None
+    result_ref: ResultRef | None = None
+
+
+class WriteResultRequest(BaseModel):
+    """What the workflow hands WriteResult once a step returned Done."""
+
+    task_id: str
+    kind: str
+    result: Any = None
+    result_ref: ResultRef | None = None

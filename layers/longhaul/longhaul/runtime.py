@@ -1,0 +1,67 @@
+"""Composition root: builds the concrete services once per execution environment.
+
+Each getter imports only what its function needs, so the MCP endpoint never loads worker or memory code.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import TYPE_CHECKING
+
+from longhaul.settings import get_settings
+
+if TYPE_CHECKING:
+    from longhaul.tasks import TaskService
+    from longhaul.worker import Reconciler, ResultWriter, StepRunner
+
+
+@lru_cache(maxsize=1)
+def _store():  # type: ignore[no-untyped-def]
+    from longhaul.adapters.dynamodb import DynamoTaskStore
+
+    return DynamoTaskStore(get_settings().tasks_table_name)
+
+
+@lru_cache(maxsize=1)
+def _blobs():  # type: ignore[no-untyped-def]
+    from longhaul.adapters.s3 import S3Blobs
+
+    return S3Blobs(get_settings().results_bucket_name)
+
+
+@lru_cache(maxsize=1)
+def task_service() -> TaskService:
+    from longhaul.adapters.stepfunctions import StepFunctionsWorkflow
+    from longhaul.tasks import TaskService
+
+    settings = get_settings()
+    return TaskService(_store(), StepFunctionsWorkflow(settings.state_machine_arn), _blobs(), settings)
+
+
+@lru_cache(maxsize=1)
+def step_runner() -> StepRunner:
+    from longhaul.worker import StepRunner
+
+    return StepRunner(_store(), _blobs(), get_settings())
+
+
+@lru_cache(maxsize=1)
+def result_writer() -> ResultWriter:
+    from longhaul.adapters.agentcore import AgentCoreResultMemory, actor_id_for
+    from longhaul.worker import ResultWriter
+
+    memory_id = get_settings().memory_id
+    return ResultWriter(_store(), AgentCoreResultMemory(memory_id) if memory_id else None, actor_id_for)
+
+
+@lru_cache(maxsize=1)
+def reconciler() -> Reconciler:
+    from longhaul.worker import Reconciler
+
+    return Reconciler(_store())
+
+
+def reset() -> None:
+    """Forget every built object and the settings (tests and the local stack change the environment)."""
+    for getter in (_store, _blobs, task_service, step_runner, result_writer, reconciler, get_settings):
+        getter.cache_clear()

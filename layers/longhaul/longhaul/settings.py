@@ -1,0 +1,32 @@
+"""Settings read once from the environment (set by template.yaml, or by the local stack)."""
+
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+
+class Settings(BaseModel):
+    tasks_table_name: str = Field(default="", alias="TASKS_TABLE_NAME")
+    results_bucket_name: str = Field(default="", alias="RESULTS_BUCKET_NAME")
+    state_machine_arn: str = Field(default="", alias="STATE_MACHINE_ARN")
+    # Empty means "no AgentCore Memory": results are stored but not delivered to memory.
+    memory_id: str = Field(default="", alias="MEMORY_ID")
+    task_ttl_days: int = Field(default=30, ge=1, le=3650, alias="TASK_TTL_DAYS")
+    # Results larger than this go to S3; well under Step Functions' 256 KiB payload and DynamoDB's 400 KB item.
+    inline_result_max_bytes: int = Field(default=64 * 1024, ge=1024, le=128 * 1024, alias="INLINE_RESULT_MAX_BYTES")
+    # Each step adds about 7 history events (more with a Wait); 2,000 steps stay well under the 25,000-event limit.
+    max_steps_per_task: int = Field(default=2000, ge=1, le=3000, alias="MAX_STEPS_PER_TASK")
+    auth_mode: Literal["jwt", "iam", "none"] = Field(default="jwt", alias="AUTH_MODE")
+    dev_principal: str = Field(default="local-developer", alias="DEV_PRINCIPAL")
+
+    model_config = {"populate_by_name": True, "extra": "ignore"}
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings; tests call ``get_settings.cache_clear()`` after changing the environment."""
+    return Settings.model_validate(dict(os.environ))

@@ -1,0 +1,157 @@
+"""What a client can do with tasks: start, read, cancel, list. Used by the MCP endpoint; no worker code here."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from datetime import timedelta
+from typing import Any, Protocol
+
+from pydantic import ValidationError
+
+from longhaul.errors import InvalidTaskParams, TaskAlreadyExists, TaskAlreadyTerminal
+from longhaul.kinds import get_kind
+from longhaul.models import ResultRef, TaskRecord, TaskStatus, is_valid_session_id, iso, utc_now
+from longhaul.observability import logger, metrics
+from longhaul.settings import Settings
+
+# Namespace for idempotency keys: uuid5(owner, kind, key) is the task id, so a repeated start finds its task.
+_IDEMPOTENCY_NAMESPACE = uuid.UUID("6f1c1d2e-3b1a-4c55-9a8e-6c0f0b9f4d21")
+MAX_PARAMS_BYTES = 32 * 1024
+
+
+class TaskStore(Protocol):
+    def create(self, record: TaskRecord) -> None: ...
+    def get(self, task_id: str, owner: str | None = None) -> TaskRecord: ...
+    def list_for_owner(
+        self, owner: str, status: TaskStatus | None = None, limit: int = 20, cursor: str | None = None
+    ) -> tuple[list[TaskRecord], str | None]: ...
+    def finish(self, task_id: str, status: TaskStatus, error_type: str | None, error_message: str | None) -> bool: ...
+
+
+class Workflow(Protocol):
+    def execution_arn(self, task_id: str) -> str: ...
+    def start(self, task_id: str, payload: dict[str, Any]) -> str: ...
+    def stop(self, arn: str, cause: str) -> None: ...
+
+
+class ResultBlobs(Protocol):
+    def get(self, ref: ResultRef) -> bytes: ...
+
+
+class IdempotencyConflict(InvalidTaskParams):
+    """The idempotency key was used before for a different kind or different parameters."""
+
+
+def task_id_for(owner: str, kind: str, idempotency_key: str | None) -> str:
+    if idempotency_key is None:
+        return uuid.uuid4().hex
+    return uuid.uuid5(_IDEMPOTENCY_NAMESPACE, f"{owner}\x00{kind}\x00{idempotency_key}").hex
+
+
+class TaskService:
+    def __init__(self, store: TaskStore, workflow: Workflow, blobs: ResultBlobs, settings: Settings):
+        self.store = store
+        self.workflow = workflow
+        self.blobs = blobs
+        self.settings = settings
+
+    def start(
+        self,
+        owner: str,
+        kind_name: str,
+        raw_params: dict[str, Any],
+        *,
+        session_id: str | None = None,
+        idempotency_key: str | None = None,
+    ) -> TaskRecord:
+        """Write the task record, then start its execution. The id is returned only once the record exists."""
+        kind = get_kind(kind_name)
+        try:
+            params = kind.parse_params(raw_params).model_dump(mode="json")
+        except ValidationError as error:
+            raise InvalidTaskParams(_describe(error)) from None
+        if len(json.dumps(params)) > MAX_PARAMS_BYTES:
+            raise InvalidTaskParams(f"Parameters exceed {MAX_PARAMS_BYTES} bytes; put large inputs in S3")
+        if session_id is not None and not is_valid_session_id(session_id):
+            raise InvalidTaskParams(
+                "session_id must be 1-100 characters: letters, digits, '-' and '_', starting with a letter or digit"
+            )
+        now = utc_now()
+        task_id = task_id_for(owner, kind.name, idempotency_key)
+        record = TaskRecord(
+            task_id=task_id,
+            owner=owner,
+            kind=kind.name,
+            params=params,
+            message="queued",
+            created_at=iso(now),
+            updated_at=iso(now),
+            expires_at=int((now + timedelta(days=self.settings.task_ttl_days)).timestamp()),
+            session_id=session_id,
+            idempotency_key=idempotency_key,
+            execution_arn=self.workflow.execution_arn(task_id),
+        )
+        try:
+            self.store.create(record)
+        except TaskAlreadyExists:
+            existing = self.store.get(task_id)
+            if existing.kind != kind.name or existing.params != params or existing.session_id != session_id:
+                raise IdempotencyConflict(
+                    f"idempotency_key {idempotency_key!r} was already used for a different request"
+                ) from None
+            if existing.status.is_terminal:
+                return existing
+            record = existing  # same request again: make sure its execution runs (the first start may have died)
+        payload = {
+            "task_id": task_id,
+            "kind": kind.name,
+            "params": params,
+            "step": {"cursor": None, "step_count": 0},
+        }
+        try:
+            arn = self.workflow.start(task_id, payload)
+        except Exception as error:
+            # The record must not claim "working" for work that never started.
+            self.store.finish(task_id, TaskStatus.FAILED, "StartFailed", "The workflow could not be started")
+            logger.exception("StartExecution failed", extra={"task_id": task_id})
+            raise TaskAlreadyTerminal(task_id, TaskStatus.FAILED.value) from error
+        metrics.add_metric(name="TaskStarted", unit="Count", value=1)
+        logger.info("task started", extra={"task_id": task_id, "kind": kind.name})
+        logger.debug("execution", extra={"execution_arn": arn})
+        return record
+
+    def get(self, owner: str, task_id: str) -> TaskRecord:
+        return self.store.get(task_id, owner)
+
+    def result(self, owner: str, task_id: str) -> tuple[TaskRecord, Any]:
+        """The task and its result value, read back from S3 when it was stored there."""
+        record = self.store.get(task_id, owner)
+        if record.result_ref is not None:
+            return record, json.loads(self.blobs.get(record.result_ref))
+        return record, record.result
+
+    def cancel(self, owner: str, task_id: str) -> TaskRecord:
+        """Mark the task cancelled, then stop its execution. Raises TaskAlreadyTerminal for a finished task."""
+        record = self.store.get(task_id, owner)
+        if record.status.is_terminal:
+            raise TaskAlreadyTerminal(task_id, record.status.value)
+        if not self.store.finish(task_id, TaskStatus.CANCELLED, None, "Cancelled by the caller"):
+            raise TaskAlreadyTerminal(task_id, self.store.get(task_id).status.value)
+        if record.execution_arn:
+            self.workflow.stop(record.execution_arn, cause="Cancelled by the caller")
+        metrics.add_metric(name="TaskCancelled", unit="Count", value=1)
+        return self.store.get(task_id, owner)
+
+    def list(
+        self, owner: str, status: TaskStatus | None = None, limit: int = 20, cursor: str | None = None
+    ) -> tuple[list[TaskRecord], str | None]:
+        return self.store.list_for_owner(owner, status=status, limit=max(1, min(limit, 100)), cursor=cursor)
+
+
+def _describe(error: ValidationError) -> str:
+    parts = []
+    for issue in error.errors():
+        where = ".".join(str(p) for p in issue["loc"]) or "params"
+        parts.append(f"{where}: {issue['msg']}")
+    return "Invalid parameters: " + "; ".join(parts)
