@@ -16,6 +16,11 @@ def register(kind: TaskKind) -> TaskKind:
     return kind
 
 
+def unregister(name: str) -> None:
+    """Remove a kind (tests register short-lived kinds)."""
+    _REGISTRY.pop(name, None)
+
+
 def get_kind(name: str) -> TaskKind:
     try:
         return _REGISTRY[name]
@@ -36,4 +41,4 @@ def _register_builtins() -> None:
 
 _register_builtins()
 
-__all__ = ["Continue", "Done", "Sleep", "StepContext", "StepResult", "TaskKind", "all_kinds", "get_kind", "register"]
+__all__ = ["Continue", "Done", "Sleep", "StepContext", "StepResult", "TaskKind", "all_kinds", "get_kind", "register", "unregister"]

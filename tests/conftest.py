@@ -1,0 +1,71 @@
+"""Shared fixtures: a moto-backed local stack built from template.yaml, and short-lived task kinds."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+# Before any longhaul import: Powertools reads these once. No X-Ray daemon here, and no real credentials.
+os.environ.update(
+    {
+        "POWERTOOLS_SERVICE_NAME": "longhaul",
+        "POWERTOOLS_METRICS_NAMESPACE": "Longhaul",
+        "POWERTOOLS_TRACE_DISABLED": "1",
+        "POWERTOOLS_LOG_LEVEL": "WARNING",
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_SESSION_TOKEN": "testing",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "AWS_REGION": "us-east-1",
+    }
+)
+os.environ.pop("AWS_PROFILE", None)
+
+from moto import mock_aws  # noqa: E402
+
+from longhaul import kinds, runtime  # noqa: E402
+from longhaul.kinds.base import TaskKind  # noqa: E402
+from longhaul_dev import moto_lambda  # noqa: E402
+from longhaul_dev.stack import MOTO_CONFIG, LocalStack, create_local_stack  # noqa: E402
+
+EVENTS = Path(__file__).resolve().parents[1] / "events"
+
+
+def load_event(relative: str) -> dict[str, Any]:
+    return json.loads((EVENTS / relative).read_text())
+
+
+@pytest.fixture
+def stack(monkeypatch: pytest.MonkeyPatch) -> Iterator[LocalStack]:
+    """template.yaml's resources in moto, Step Functions executing the real ASL, handlers run in-process."""
+    with mock_aws(config=MOTO_CONFIG):
+        moto_lambda.install()
+        local = create_local_stack()
+        for name, value in local.environment.items():
+            monkeypatch.setenv(name, value)
+        runtime.reset()
+        try:
+            yield local
+        finally:
+            moto_lambda.uninstall()
+            runtime.reset()
+
+
+@pytest.fixture
+def register_kind() -> Iterator[Callable[[TaskKind], TaskKind]]:
+    """Register task kinds for one test only."""
+    added: list[str] = []
+
+    def _register(kind: TaskKind) -> TaskKind:
+        kinds.register(kind)
+        added.append(kind.name)
+        return kind
+
+    yield _register
+    for name in added:
+        kinds.unregister(name)
