@@ -1,0 +1,213 @@
+"""The real ASL executed by moto, with the real handlers run in-process for every Lambda task.
+
+Given a local stack built from template.yaml, when a task starts, then its record tells the truth at every step.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from typing import Any
+
+import boto3
+import pytest
+from pydantic import BaseModel
+
+from longhaul import runtime
+from longhaul.errors import TransientStepError
+from longhaul.kinds import Continue, Done, Sleep, TaskKind
+from longhaul.models import TaskStatus
+from longhaul_dev import moto_lambda
+from longhaul_dev.stack import wait_for_execution
+from tests.conftest import load_event
+
+
+class NoParams(BaseModel):
+    pass
+
+
+def kind(name: str, step) -> TaskKind:
+    return TaskKind(name=name, title=name, description=name, params_model=NoParams, step=step)
+
+
+def memory_events(stack, actor_id: str, session_id: str) -> list[dict[str, Any]]:
+    client = boto3.client("bedrock-agentcore")
+    return client.list_events(
+        memoryId=stack.memory_id, actorId=actor_id, sessionId=session_id, includePayloads=True
+    )["events"]
+
+
+def history_types(execution_arn: str) -> list[str]:
+    events = boto3.client("stepfunctions").get_execution_history(executionArn=execution_arn, maxResults=1000)
+    return [e["type"] for e in events["events"]]
+
+
+def test_model_training_runs_many_steps_to_completed_with_rising_progress_and_one_memory_event(stack):
+    service = runtime.task_service()
+    record = service.start(
+        "alice", "model_training", {"epochs": 4, "epoch_seconds": 0.3}, session_id="agent-session-1"
+    )
+    assert service.get("alice", record.task_id).status == TaskStatus.WORKING  # readable before any step ran
+
+    seen: list[float] = []
+    while (current := service.get("alice", record.task_id)).status == TaskStatus.WORKING:
+        seen.append(current.progress)
+        time.sleep(0.05)
+    execution = wait_for_execution(record.execution_arn)
+
+    assert execution["status"] == "SUCCEEDED"
+    assert current.status == TaskStatus.COMPLETED
+    assert current.step_count == 4
+    assert seen == sorted(seen) and {0.25, 0.5, 0.75} & set(seen), seen
+    _, result = service.result("alice", record.task_id)
+    assert result["epochs"] == 4 and result["final_loss"] < result["loss_history_tail"][0]
+
+    events = memory_events(stack, "alice", "agent-session-1")
+    assert len(events) == 1
+    user, assistant = (p["conversational"] for p in events[0]["payload"])
+    restored = json.loads(assistant["content"]["text"])  # the Strands SessionMessage shape
+    assert assistant["role"] == "ASSISTANT" and user["role"] == "USER"
+    assert restored["message"]["role"] == "assistant"
+    assert record.task_id in restored["message"]["content"][0]["text"]
+    assert str(result["final_loss"]) in restored["message"]["content"][0]["text"]
+
+
+def test_a_sleep_outcome_waits_in_the_workflow_then_steps_again(stack, register_kind):
+    def nap(params, cursor, ctx):
+        return Done({"slept": True}) if cursor == "awake" else Sleep(1, "awake")
+
+    register_kind(kind("nap", nap))
+    service = runtime.task_service()
+    record = service.start("alice", "nap", {})
+    started = time.monotonic()
+    assert wait_for_execution(record.execution_arn)["status"] == "SUCCEEDED"
+
+    assert time.monotonic() - started >= 1.0
+    assert history_types(record.execution_arn).count("WaitStateEntered") == 1
+    assert service.result("alice", record.task_id)[1] == {"slept": True}
+
+
+def test_a_transient_error_is_retried_and_the_task_still_completes(stack, register_kind):
+    attempts: list[int] = []
+
+    def flaky(params, cursor, ctx):
+        attempts.append(1)
+        if len(attempts) == 1:
+            raise TransientStepError("the upstream API throttled us")
+        return Done({"attempts": len(attempts)})
+
+    register_kind(kind("flaky", flaky))
+    service = runtime.task_service()
+    record = service.start("alice", "flaky", {})
+    assert wait_for_execution(record.execution_arn)["status"] == "SUCCEEDED"
+
+    final = service.get("alice", record.task_id)
+    assert final.status == TaskStatus.COMPLETED and final.result == {"attempts": 2}
+    assert len(attempts) == 2
+
+
+def test_a_permanent_error_fails_the_task_with_its_type_and_message(stack, register_kind):
+    def broken(params, cursor, ctx):
+        raise ValueError("column 'price' has no numbers")
+
+    register_kind(kind("broken", broken))
+    service = runtime.task_service()
+    record = service.start("alice", "broken", {})
+    assert wait_for_execution(record.execution_arn)["status"] == "FAILED"
+
+    final = service.get("alice", record.task_id)
+    assert final.status == TaskStatus.FAILED
+    assert final.error_type == "ValueError"
+    assert final.error_message == "column 'price' has no numbers"  # the message, not the runtime's JSON or trace
+    assert moto_lambda.invocations.count((stack.functions["RunStepFunction"], "ValueError")) >= 1
+
+
+def test_stopping_the_execution_ends_the_task_cancelled_through_reconcile(stack):
+    service = runtime.task_service()
+    record = service.start("alice", "model_training", {"epochs": 50, "epoch_seconds": 0.2})
+    deadline = time.monotonic() + 30
+    while service.get("alice", record.task_id).progress == 0 and time.monotonic() < deadline:
+        time.sleep(0.05)
+
+    boto3.client("stepfunctions").stop_execution(executionArn=record.execution_arn, error="Operator", cause="stop")
+    execution = wait_for_execution(record.execution_arn)
+    assert execution["status"] == "ABORTED"
+    # EventBridge delivers "Execution Status Change" to ReconcileFunction; moto has no such rule, so deliver it.
+    event = load_event("reconcile/execution_aborted.json")
+    event["detail"].update(name=record.task_id, executionArn=record.execution_arn, stateMachineArn=stack.state_machine_arn)
+    outcome = invoke_function(stack, "ReconcileFunction", event)
+
+    assert outcome == {"task_id": record.task_id, "changed": True, "status": "cancelled"}
+    final = service.get("alice", record.task_id)
+    assert final.status == TaskStatus.CANCELLED and 0 < final.progress < 1
+
+
+def test_cancel_task_marks_cancelled_and_stops_the_execution(stack):
+    service = runtime.task_service()
+    record = service.start("alice", "model_training", {"epochs": 50, "epoch_seconds": 0.2})
+    cancelled = service.cancel("alice", record.task_id)
+    assert cancelled.status == TaskStatus.CANCELLED
+    assert wait_for_execution(record.execution_arn)["status"] in ("ABORTED", "SUCCEEDED", "FAILED")
+    assert service.get("alice", record.task_id).status == TaskStatus.CANCELLED
+
+
+def test_a_retried_write_result_writes_one_memory_event(stack, monkeypatch):
+    # The first WriteResult attempt dies after the memory event is written but before the task is marked
+    # completed; the workflow retries it. (moto ignores clientToken, so this proves the record's own guard.)
+    store = runtime.result_writer().store
+    original_complete = store.complete
+    calls: list[int] = []
+
+    def complete_failing_once(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 1:
+            raise TransientStepError("DynamoDB throttled the completion")
+        return original_complete(*args, **kwargs)
+
+    monkeypatch.setattr(store, "complete", complete_failing_once)
+    service = runtime.task_service()
+    record = service.start("alice", "model_training", {"epochs": 1, "epoch_seconds": 0}, session_id="s-retry")
+    assert wait_for_execution(record.execution_arn)["status"] == "SUCCEEDED"
+
+    assert len(calls) == 2
+    assert service.get("alice", record.task_id).status == TaskStatus.COMPLETED
+    assert len(memory_events(stack, "alice", "s-retry")) == 1
+    # And once more by hand, as a duplicate delivery would: still one event.
+    invoke_function(stack, "WriteResultFunction", {"task_id": record.task_id, "kind": "model_training", "result": {}})
+    assert len(memory_events(stack, "alice", "s-retry")) == 1
+
+
+def test_a_result_over_the_inline_threshold_is_stored_in_s3_and_read_back_whole(stack, register_kind):
+    big = {"rows": [{"i": i, "text": "x" * 90} for i in range(2000)]}  # ~230 KB: over 64 KiB, near SFN's 256 KiB
+
+    register_kind(kind("big_result", lambda params, cursor, ctx: Done(big)))
+    service = runtime.task_service()
+    record = service.start("alice", "big_result", {}, session_id="s-big")
+    assert wait_for_execution(record.execution_arn)["status"] == "SUCCEEDED"
+
+    final, result = service.result("alice", record.task_id)
+    assert final.result is None and final.result_ref is not None
+    assert final.result_ref.key == f"results/{record.task_id}.json"
+    assert result == big
+    text = json.loads(memory_events(stack, "alice", "s-big")[0]["payload"][1]["conversational"]["content"]["text"])
+    assert "get_task_result" in text["message"]["content"][0]["text"]  # a pointer, not 230 KB of text
+
+
+def test_tasks_run_concurrently_without_mixing_records(stack):
+    service = runtime.task_service()
+    records = [service.start(f"user{i}", "model_training", {"epochs": 2, "epoch_seconds": 0.1}) for i in range(3)]
+    for record in records:
+        assert wait_for_execution(record.execution_arn)["status"] == "SUCCEEDED"
+    for i, record in enumerate(records):
+        assert service.get(f"user{i}", record.task_id).status == TaskStatus.COMPLETED
+    assert threading.active_count() < 50
+
+
+def invoke_function(stack, logical_id: str, event: dict[str, Any]) -> Any:
+    """Invoke a function through moto's Lambda API, as EventBridge or a user's tool would."""
+    response = boto3.client("lambda").invoke(FunctionName=stack.functions[logical_id], Payload=json.dumps(event))
+    payload = json.loads(response["Payload"].read())
+    if response.get("FunctionError"):
+        pytest.fail(f"{logical_id} failed: {payload}")
+    return payload
