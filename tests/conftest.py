@@ -26,12 +26,11 @@ os.environ.update(
 )
 os.environ.pop("AWS_PROFILE", None)
 
-from moto import mock_aws  # noqa: E402
-
-from longhaul import kinds, runtime  # noqa: E402
-from longhaul.kinds.base import TaskKind  # noqa: E402
-from longhaul_dev import moto_lambda  # noqa: E402
-from longhaul_dev.stack import MOTO_CONFIG, LocalStack, create_local_stack  # noqa: E402
+from longhaul import kinds, runtime
+from longhaul.kinds.base import TaskKind
+from longhaul_dev import moto_lambda
+from longhaul_dev.stack import MOTO_CONFIG, LocalStack, create_local_stack
+from moto import mock_aws
 
 EVENTS = Path(__file__).resolve().parents[1] / "events"
 

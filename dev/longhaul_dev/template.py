@@ -39,7 +39,7 @@ _CfnLoader.add_multi_constructor("!", _construct_tag)
 
 
 def load_template(path: Path = TEMPLATE_PATH) -> dict[str, Any]:
-    return yaml.load(path.read_text(), Loader=_CfnLoader)  # noqa: S506 - a SafeLoader subclass
+    return yaml.load(path.read_text(), Loader=_CfnLoader)
 
 
 @dataclass
@@ -78,7 +78,7 @@ class Resolver:
             return value
         if len(value) != 1:
             return {k: self.resolve(v) for k, v in value.items()}
-        (fn, arg), = value.items()
+        ((fn, arg),) = value.items()
         if fn == "Ref":
             return self._ref(arg)
         if fn == "Fn::GetAtt":

@@ -12,14 +12,14 @@ from typing import Any
 
 import boto3
 import pytest
-from pydantic import BaseModel
-
 from longhaul import runtime
 from longhaul.errors import TransientStepError
-from longhaul.kinds import Continue, Done, Sleep, TaskKind
+from longhaul.kinds import Done, Sleep, TaskKind
 from longhaul.models import TaskStatus
 from longhaul_dev import moto_lambda
 from longhaul_dev.stack import wait_for_execution
+from pydantic import BaseModel
+
 from tests.conftest import load_event
 
 
@@ -33,9 +33,9 @@ def kind(name: str, step) -> TaskKind:
 
 def memory_events(stack, actor_id: str, session_id: str) -> list[dict[str, Any]]:
     client = boto3.client("bedrock-agentcore")
-    return client.list_events(
-        memoryId=stack.memory_id, actorId=actor_id, sessionId=session_id, includePayloads=True
-    )["events"]
+    return client.list_events(memoryId=stack.memory_id, actorId=actor_id, sessionId=session_id, includePayloads=True)[
+        "events"
+    ]
 
 
 def history_types(execution_arn: str) -> list[str]:
@@ -45,9 +45,7 @@ def history_types(execution_arn: str) -> list[str]:
 
 def test_model_training_runs_many_steps_to_completed_with_rising_progress_and_one_memory_event(stack):
     service = runtime.task_service()
-    record = service.start(
-        "alice", "model_training", {"epochs": 4, "epoch_seconds": 0.3}, session_id="agent-session-1"
-    )
+    record = service.start("alice", "model_training", {"epochs": 4, "epoch_seconds": 0.3}, session_id="agent-session-1")
     assert service.get("alice", record.task_id).status == TaskStatus.WORKING  # readable before any step ran
 
     seen: list[float] = []
@@ -135,7 +133,9 @@ def test_stopping_the_execution_ends_the_task_cancelled_through_reconcile(stack)
     assert execution["status"] == "ABORTED"
     # EventBridge delivers "Execution Status Change" to ReconcileFunction; moto has no such rule, so deliver it.
     event = load_event("reconcile/execution_aborted.json")
-    event["detail"].update(name=record.task_id, executionArn=record.execution_arn, stateMachineArn=stack.state_machine_arn)
+    event["detail"].update(
+        name=record.task_id, executionArn=record.execution_arn, stateMachineArn=stack.state_machine_arn
+    )
     outcome = invoke_function(stack, "ReconcileFunction", event)
 
     assert outcome == {"task_id": record.task_id, "changed": True, "status": "cancelled"}

@@ -205,11 +205,14 @@ class Reconciler:
             return {"task_id": task_id, "changed": False, "reason": f"status {execution_status} needs nothing"}
         status, default_error = _RECONCILED[execution_status]
         error_type = detail.get("error") or default_error
-        message = detail.get("cause") or {
-            "ABORTED": "The execution was stopped",
-            "FAILED": "The workflow failed",
-            "TIMED_OUT": "The workflow timed out",
-        }[execution_status]
+        message = (
+            detail.get("cause")
+            or {
+                "ABORTED": "The execution was stopped",
+                "FAILED": "The workflow failed",
+                "TIMED_OUT": "The workflow timed out",
+            }[execution_status]
+        )
         try:
             changed = self.store.finish(task_id, status, error_type, message)
         except TaskNotFound:

@@ -71,7 +71,12 @@ class AgentCoreResultMemory:
             eventTimestamp=at,
             payload=[
                 {"conversational": {"role": "USER", "content": {"text": session_message("user", question, at)}}},
-                {"conversational": {"role": "ASSISTANT", "content": {"text": session_message("assistant", answer, at)}}},
+                {
+                    "conversational": {
+                        "role": "ASSISTANT",
+                        "content": {"text": session_message("assistant", answer, at)},
+                    }
+                },
             ],
             clientToken=client_token_for(task_id),
         )

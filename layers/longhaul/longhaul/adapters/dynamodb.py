@@ -116,11 +116,16 @@ def encode_cursor(last_key: dict[str, Any]) -> str:
 def decode_cursor(cursor: str, owner: str) -> dict[str, Any]:
     try:
         key = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-        valid = isinstance(key, dict) and key.get("owner") == {"S": owner} and set(key) == {
-            "owner",
-            "created_at",
-            "task_id",
-        }
+        valid = (
+            isinstance(key, dict)
+            and key.get("owner") == {"S": owner}
+            and set(key)
+            == {
+                "owner",
+                "created_at",
+                "task_id",
+            }
+        )
     except (ValueError, binascii.Error):
         valid = False
     if not valid:

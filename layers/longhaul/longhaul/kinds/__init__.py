@@ -41,4 +41,15 @@ def _register_builtins() -> None:
 
 _register_builtins()
 
-__all__ = ["Continue", "Done", "Sleep", "StepContext", "StepResult", "TaskKind", "all_kinds", "get_kind", "register", "unregister"]
+__all__ = [
+    "Continue",
+    "Done",
+    "Sleep",
+    "StepContext",
+    "StepResult",
+    "TaskKind",
+    "all_kinds",
+    "get_kind",
+    "register",
+    "unregister",
+]

@@ -75,7 +75,9 @@ def profile_step(params: CsvProfileParams, cursor: Any, ctx: StepContext) -> Ste
     try:
         size = blobs.size(params.input_key)
     except ClientError as error:
-        raise InvalidTaskParams(f"Cannot read s3 object {params.input_key!r}: {error.response['Error']['Code']}") from None
+        raise InvalidTaskParams(
+            f"Cannot read s3 object {params.input_key!r}: {error.response['Error']['Code']}"
+        ) from None
     while True:
         offset = state["offset"]
         if offset < size:
