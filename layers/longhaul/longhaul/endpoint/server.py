@@ -1,0 +1,200 @@
+"""The MCP server: one tool per task kind, plus tools to follow, fetch, cancel and list tasks.
+
+Tools are registered on import; the server object lives as long as the execution environment. Tool
+functions are async and hand blocking boto3 calls to a worker thread, so one server also serves
+concurrent streaming clients (``longhaul dev --stream``).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Annotated, Any, TypeVar
+
+import anyio
+from mcp.server.mcpserver import Context, MCPServer
+from mcp.server.mcpserver.exceptions import ToolError
+from mcp.server.mcpserver.tools import Tool
+from mcp.server.mcpserver.utilities.func_metadata import ArgModelBase
+from mcp.shared.exceptions import MCPError
+from mcp_types import ToolAnnotations
+from pydantic import BaseModel, Field, create_model
+
+from longhaul import __version__, runtime
+from longhaul.endpoint.views import TaskHandle, TaskList, TaskResultView, TaskStatusView
+from longhaul.errors import InvalidTaskParams, LonghaulError, TaskAlreadyTerminal, TaskNotFound
+from longhaul.kinds import TaskKind, all_kinds, get_kind
+from longhaul.models import TaskStatus
+from longhaul.settings import get_settings
+
+UNAUTHORIZED = -32001
+T = TypeVar("T")
+
+INSTRUCTIONS = """\
+longhaul runs long tasks (minutes to days) durably. Starting a task returns a task_id immediately; the work
+continues after this call, even if you disconnect. Follow it with get_task_status (or wait_for_task, which
+waits up to timeout_s), then read the outcome with get_task_result. Pass session_id when starting a task to
+have its result delivered to that agent session's memory."""
+
+
+def principal(ctx: Context) -> str:
+    """The caller, as the auth middleware established it from the API Gateway authorizer context."""
+    request = ctx.request_context.request
+    owner = request.scope.get("state", {}).get("principal") if request is not None else None
+    if owner is None and request is None and get_settings().auth_mode == "none":
+        owner = get_settings().dev_principal  # in-process clients (tests) in the development auth mode
+    if owner is None:
+        raise MCPError(code=UNAUTHORIZED, message="Unauthorized: no verified caller identity")
+    return str(owner)
+
+
+async def _call(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    """Run a task-service call in a worker thread; domain errors become tool errors the model can read."""
+    try:
+        return await anyio.to_thread.run_sync(lambda: fn(*args, **kwargs))
+    except (TaskNotFound, TaskAlreadyTerminal, InvalidTaskParams) as error:
+        raise ToolError(str(error)) from None
+    except LonghaulError as error:
+        raise ToolError(f"{type(error).__name__}: {error}") from None
+
+
+def _poll_interval(kind_name: str) -> int:
+    try:
+        return get_kind(kind_name).poll_interval_seconds
+    except LonghaulError:
+        return 5
+
+
+# ---------------------------------------------------------------- one start tool per task kind
+
+
+class _StartOptions(BaseModel):
+    session_id: str | None = Field(
+        default=None,
+        description="Agent session (AgentCore Memory session id) that should receive the result when the task ends.",
+    )
+    idempotency_key: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=128,
+        description="Retry-safe key: starting again with the same key returns the same task instead of a new one.",
+    )
+
+
+def start_tool(kind: TaskKind) -> Tool:
+    """A tool named after the kind whose input schema is the kind's params (plus the start options), flat."""
+    arguments_model = create_model(  # type: ignore[call-overload]
+        f"{kind.params_model.__name__}Arguments", __base__=(kind.params_model, _StartOptions)
+    )
+    option_names = set(_StartOptions.model_fields)
+
+    async def start(arguments: Any, ctx: Context) -> TaskHandle:
+        owner = principal(ctx)
+        values = arguments.model_dump()
+        options = {name: values.pop(name) for name in option_names}
+        record = await _call(runtime.task_service().start, owner, kind.name, values, **options)
+        return TaskHandle(
+            task_id=record.task_id,
+            kind=record.kind,
+            status=record.status,
+            poll_interval_seconds=kind.poll_interval_seconds,
+            created_at=record.created_at,
+            message=(
+                f"Task started and running in the background. Poll get_task_status every "
+                f"{kind.poll_interval_seconds}s (or call wait_for_task), then call get_task_result."
+            ),
+        )
+
+    tool = Tool.from_function(
+        start,
+        name=kind.name,
+        title=kind.title,
+        description=kind.description
+        + " Returns immediately with a task_id; follow up with get_task_status or wait_for_task, then get_task_result.",
+        annotations=ToolAnnotations(
+            title=kind.title, read_only_hint=False, destructive_hint=False, idempotent_hint=False, open_world_hint=True
+        ),
+    )
+
+    # The SDK reads the argument model and schema live: validate the flat arguments with the kind's own model.
+    class Arguments(arguments_model, ArgModelBase):  # type: ignore[misc, valid-type]
+        def model_dump_one_level(self) -> dict[str, Any]:
+            return {"arguments": arguments_model.model_validate(self.model_dump())}
+
+    Arguments.__name__ = arguments_model.__name__
+    tool.fn_metadata.arg_model = Arguments
+    tool.parameters = arguments_model.model_json_schema()
+    return tool
+
+
+mcp = MCPServer("longhaul", version=__version__, instructions=INSTRUCTIONS, tools=[start_tool(k) for k in all_kinds()])
+
+TaskId = Annotated[str, Field(min_length=1, max_length=128, description="The task_id returned when the task started")]
+READ_ONLY = ToolAnnotations(read_only_hint=True, open_world_hint=False)
+
+
+@mcp.tool(annotations=READ_ONLY)
+async def get_task_status(task_id: TaskId, ctx: Context) -> TaskStatusView:
+    """Status of a task: working, input_required, completed, failed or cancelled, with progress (0-1) and the
+    latest message. Cheap: poll it every poll_interval_seconds until the status is no longer working."""
+    record = await _call(runtime.task_service().get, principal(ctx), task_id)
+    return TaskStatusView.of(record, _poll_interval(record.kind))
+
+
+@mcp.tool(annotations=READ_ONLY)
+async def get_task_result(task_id: TaskId, ctx: Context) -> TaskResultView:
+    """The result of a completed task, or the error of a failed one. While the task is still working,
+    ready is false: wait (get_task_status / wait_for_task) and ask again."""
+    record, result = await _call(runtime.task_service().result, principal(ctx), task_id)
+    return TaskResultView(
+        task_id=record.task_id,
+        status=record.status,
+        ready=record.status.is_terminal,
+        result=result,
+        error_type=record.error_type,
+        error_message=record.error_message,
+    )
+
+
+@mcp.tool(annotations=ToolAnnotations(read_only_hint=False, destructive_hint=True, idempotent_hint=True))
+async def cancel_task(task_id: TaskId, ctx: Context) -> TaskStatusView:
+    """Cancel a working task: its work stops and its status becomes cancelled. A finished task cannot be
+    cancelled (the call says so)."""
+    record = await _call(runtime.task_service().cancel, principal(ctx), task_id)
+    return TaskStatusView.of(record, _poll_interval(record.kind))
+
+
+@mcp.tool(annotations=READ_ONLY)
+async def list_tasks(
+    ctx: Context,
+    status: Annotated[TaskStatus | None, Field(description="Only tasks with this status")] = None,
+    limit: Annotated[int, Field(ge=1, le=100, description="Most tasks to return")] = 20,
+    cursor: Annotated[str | None, Field(description="next_cursor from a previous call")] = None,
+) -> TaskList:
+    """Your tasks, newest first. Use it to find a task_id again, e.g. in a new session."""
+    records, next_cursor = await _call(runtime.task_service().list, principal(ctx), status, limit, cursor)
+    return TaskList(tasks=[TaskStatusView.of(r, _poll_interval(r.kind)) for r in records], next_cursor=next_cursor)
+
+
+@mcp.tool(annotations=READ_ONLY)
+async def wait_for_task(
+    task_id: TaskId,
+    ctx: Context,
+    timeout_s: Annotated[
+        float, Field(ge=0, le=600, description="Most seconds to wait (capped by the server's request limit)")
+    ] = 20,
+) -> TaskStatusView:
+    """Wait until the task finishes or timeout_s passes, then return its status. Streaming clients receive
+    progress notifications meanwhile. If it is still working when this returns, call it again."""
+    owner = principal(ctx)
+    service = runtime.task_service()
+    deadline = time.monotonic() + min(timeout_s, get_settings().max_wait_seconds)
+    last: tuple[float, str] | None = None
+    while True:
+        record = await _call(service.get, owner, task_id)
+        if (record.progress, record.message) != last:
+            last = (record.progress, record.message)
+            await ctx.report_progress(record.progress, 1.0, record.message or record.status.value)
+        if record.status.is_terminal or time.monotonic() >= deadline:
+            return TaskStatusView.of(record, _poll_interval(record.kind))
+        await anyio.sleep(min(get_settings().wait_poll_seconds, max(0.0, deadline - time.monotonic())))
