@@ -26,11 +26,12 @@ os.environ.update(
 )
 os.environ.pop("AWS_PROFILE", None)
 
+from moto import mock_aws
+
 from longhaul import kinds, runtime
 from longhaul.kinds.base import TaskKind
 from longhaul_dev import moto_lambda
 from longhaul_dev.stack import MOTO_CONFIG, LocalStack, create_local_stack
-from moto import mock_aws
 
 EVENTS = Path(__file__).resolve().parents[1] / "events"
 

@@ -2,6 +2,7 @@
 
 from aws_lambda_powertools.utilities.data_classes import EventBridgeEvent, event_source
 from aws_lambda_powertools.utilities.typing import LambdaContext
+
 from longhaul.observability import logger, metrics, tracer
 from longhaul.runtime import reconciler
 

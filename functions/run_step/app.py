@@ -1,6 +1,7 @@
 """RunStepFunction: one chunk of a task's work, within this invocation's time budget."""
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
+
 from longhaul.models import StepRequest
 from longhaul.observability import logger, metrics, tracer
 from longhaul.runtime import step_runner

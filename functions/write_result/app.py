@@ -1,6 +1,7 @@
 """WriteResultFunction: the final step. Result into AgentCore Memory (exactly once), task marked completed."""
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
+
 from longhaul.models import WriteResultRequest
 from longhaul.observability import logger, metrics, tracer
 from longhaul.runtime import result_writer

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import boto3
 import pytest
+
 from longhaul import runtime
 from longhaul.adapters.dynamodb import DynamoTaskStore
 from longhaul.models import TaskRecord, TaskStatus
-
 from tests.conftest import EVENTS, load_event
 
 FUNCTIONS = {"run_step": "RunStepFunction", "write_result": "WriteResultFunction", "reconcile": "ReconcileFunction"}

@@ -12,14 +12,14 @@ from typing import Any
 
 import boto3
 import pytest
+from pydantic import BaseModel
+
 from longhaul import runtime
 from longhaul.errors import TransientStepError
 from longhaul.kinds import Done, Sleep, TaskKind
 from longhaul.models import TaskStatus
 from longhaul_dev import moto_lambda
 from longhaul_dev.stack import wait_for_execution
-from pydantic import BaseModel
-
 from tests.conftest import load_event
 
 

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import pytest
+from pydantic import ValidationError
+
 from longhaul import kinds
 from longhaul.errors import UnknownTaskKind
 from longhaul.kinds import Continue, Done
 from longhaul.kinds import csv_profile as csv_kind
 from longhaul.kinds.model_training import KIND as TRAINING
-from pydantic import ValidationError
 
 
 class FakeContext:

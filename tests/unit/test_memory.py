@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 import boto3
 import pytest
 from botocore.stub import Stubber
+
 from longhaul.adapters.agentcore import AgentCoreResultMemory, actor_id_for, client_token_for
 from longhaul.models import ResultRef, TaskRecord, WriteResultRequest
 from longhaul.worker import MAX_MEMORY_RESULT_CHARS, memory_text

@@ -6,9 +6,10 @@ import json
 
 import boto3
 import pytest
+from moto import mock_aws
+
 from longhaul_dev import moto_lambda
 from longhaul_dev.stack import _dummy_zip
-from moto import mock_aws
 
 
 @pytest.fixture

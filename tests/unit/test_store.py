@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from longhaul.adapters.dynamodb import DynamoTaskStore, InvalidCursor
 from longhaul.errors import ProgressWentBackwards, TaskAlreadyExists, TaskAlreadyTerminal, TaskNotFound
 from longhaul.models import ResultRef, TaskRecord, TaskStatus
