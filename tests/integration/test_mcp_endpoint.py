@@ -166,6 +166,18 @@ BAD_INPUTS = {
     "unknown task id": (lambda: v2(call_tool("get_task_status", {"task_id": "f" * 32})), 200, "isError"),
     "bad session id": (lambda: v2(call_tool("model_training", {"session_id": "has spaces"})), 200, "isError"),
     "oversized body": (lambda: v2(call_tool("model_training", {"model_name": "x" * (2 * 1024 * 1024)})), 413, -32600),
+    "GET (would open an SSE stream)": (
+        lambda: {
+            **v2(""),
+            "requestContext": {
+                **v2("")["requestContext"],
+                "http": {**v2("")["requestContext"]["http"], "method": "GET"},
+            },
+            "routeKey": "GET /mcp",
+        },
+        405,
+        -32600,
+    ),
     "no caller identity": (lambda: v2(call_tool("model_training", {}), sub=None), 401, -32001),
 }
 

@@ -62,6 +62,13 @@ class RequestGuard:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        if scope["method"] != "POST":
+            # Stateless JSON mode has nothing to serve on GET or DELETE, and a GET that opens an SSE stream
+            # would hold the Lambda until its timeout.
+            await _send_json(
+                send, 405, _rpc_error(-32600, "Method Not Allowed: POST JSON-RPC to /mcp"), [(b"allow", b"POST")]
+            )
+            return
         owner = principal_from_event(scope.get("aws.event"), self.settings)
         if owner is None:
             await _send_json(
@@ -71,7 +78,7 @@ class RequestGuard:
                 [(b"www-authenticate", b"Bearer")],
             )
             return
-        if scope["method"] == "POST" and not _is_json(scope):
+        if not _is_json(scope):
             # The SDK answers this with a bare text body labelled JSON; clients deserve a JSON-RPC error.
             await _send_json(
                 send, 415, _rpc_error(-32600, "Unsupported Media Type: send Content-Type: application/json"), []

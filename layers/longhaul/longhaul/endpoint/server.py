@@ -127,7 +127,16 @@ def start_tool(kind: TaskKind) -> Tool:
     return tool
 
 
-mcp = MCPServer("longhaul", version=__version__, instructions=INSTRUCTIONS, tools=[start_tool(k) for k in all_kinds()])
+mcp = MCPServer(
+    "longhaul",
+    version=__version__,
+    instructions=INSTRUCTIONS,
+    tools=[start_tool(k) for k in all_kinds()],
+    # The default (INFO) calls logging.basicConfig and logs ~8 lines per request; Powertools does our logging.
+    log_level="WARNING",
+    # The in-process subscription bus cannot reach a client across stateless Lambda invocations: do not offer it.
+    subscriptions=False,
+)
 
 TaskId = Annotated[str, Field(min_length=1, max_length=128, description="The task_id returned when the task started")]
 READ_ONLY = ToolAnnotations(read_only_hint=True, open_world_hint=False)
