@@ -271,6 +271,7 @@ class Watcher:
 def run(args: argparse.Namespace) -> int:
     import uvicorn
 
+    from longhaul import runtime
     from longhaul_dev.moto_lambda import load_handler
     from longhaul_dev.template import PROJECT_ROOT
 
@@ -279,7 +280,6 @@ def run(args: argparse.Namespace) -> int:
     warnings.filterwarnings("ignore", message="No application metrics to publish")
     for name in ("werkzeug", "mangum", "mcp", "botocore", "uvicorn", "moto"):
         logging.getLogger(name).setLevel(logging.WARNING if name != "werkzeug" else logging.ERROR)
-    os.environ["AUTH_MODE"] = "none" if args.auth == "none" else "jwt"
     os.environ.setdefault("POWERTOOLS_SERVICE_NAME", "longhaul")
     os.environ.setdefault("POWERTOOLS_METRICS_NAMESPACE", "Longhaul")
     os.environ.setdefault("POWERTOOLS_TRACE_DISABLED", "1")
@@ -291,10 +291,12 @@ def run(args: argparse.Namespace) -> int:
     sock.bind((args.host, args.port))  # fail fast (and clearly) if the port is taken, before anything starts
     sock.listen(128)  # clients that connect right after the banner wait in the backlog, not refused
     host, port = sock.getsockname()[:2]
+    moto_server, stack = start_local_aws()
+    # After the stack's own environment (template.yaml's deployed defaults), the local choices:
+    os.environ["AUTH_MODE"] = "none" if args.auth == "none" else "jwt"
     # DNS rebinding protection stays on locally: only this server's own host names are accepted.
     os.environ["MCP_ALLOWED_HOSTS"] = f"127.0.0.1:{port},localhost:{port},{host}:{port}"
-
-    moto_server, stack = start_local_aws()
+    runtime.reset()
     if args.stream:
         app = streaming_front(args.auth)
     else:
