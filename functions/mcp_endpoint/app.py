@@ -13,5 +13,5 @@ from longhaul.observability import logger, metrics, tracer
 def lambda_handler(event: dict, context: LambdaContext) -> dict:
     # A new app and Mangum adapter per invocation: the SDK's session manager runs only once per instance
     # (python-sdk#3121), so a module-level adapter fails on the second warm call. The MCP server and its tools
-    # stay module-level; rebuilding the app costs well under a millisecond (tests/benchmarks/endpoint_overhead.py).
+    # stay module-level; rebuilding the app costs little next to serving the request (benchmarks/endpoint.py).
     return Mangum(build_app(), lifespan="auto")(event, context)
