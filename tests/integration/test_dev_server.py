@@ -31,9 +31,10 @@ class DevServer:
     process: subprocess.Popen
     lines: list[str]
 
-    def client(self, token: str | None = None) -> Client:
+    def client(self, token: str | None = None, mode: str = "auto") -> Client:
         headers = {"Authorization": f"Bearer {token}"} if token else {}
-        return Client(streamable_http_client(self.url, http_client=create_mcp_http_client(headers=headers)))
+        transport = streamable_http_client(self.url, http_client=create_mcp_http_client(headers=headers))
+        return Client(transport, mode=mode)
 
     def aws(self, service: str) -> Any:
         return boto3.client(
@@ -165,6 +166,15 @@ async def test_an_idempotent_restart_returns_the_same_task(dev):
         first = await call(client, "model_training", arguments)
         second = await call(client, "model_training", arguments)
     assert first["task_id"] == second["task_id"]
+
+
+@pytest.mark.parametrize("mode", ["legacy", "2026-07-28"])
+async def test_both_protocol_versions_start_and_follow_a_task(dev, mode):
+    async with dev.client("frank", mode=mode) as client:
+        handle = await call(client, "model_training", {"epochs": 1, "epoch_seconds": 0})
+        status, _ = await wait_until_done(client, handle["task_id"])
+        waited = await call(client, "wait_for_task", {"task_id": handle["task_id"], "timeout_s": 1})
+    assert status["status"] == waited["status"] == "completed"
 
 
 async def test_no_token_is_refused_with_401_in_token_mode(dev):

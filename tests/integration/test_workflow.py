@@ -211,3 +211,43 @@ def invoke_function(stack, logical_id: str, event: dict[str, Any]) -> Any:
     if response.get("FunctionError"):
         pytest.fail(f"{logical_id} failed: {payload}")
     return payload
+
+
+def test_a_task_past_its_step_limit_fails_cleanly_before_the_history_limit(stack, monkeypatch):
+    monkeypatch.setenv("MAX_STEPS_PER_TASK", "2")
+    runtime.reset()
+    service = runtime.task_service()
+    record = service.start("alice", "model_training", {"epochs": 5, "epoch_seconds": 0})
+    assert wait_for_execution(record.execution_arn)["status"] == "FAILED"
+
+    final = service.get("alice", record.task_id)
+    assert (final.status, final.error_type, final.step_count) == (TaskStatus.FAILED, "StepLimitExceeded", 2)
+    assert "MAX_STEPS_PER_TASK" in final.error_message
+
+
+def test_csv_profile_profiles_a_file_from_the_bucket_in_checkpointed_chunks(stack):
+    rows = "".join(f"{i},{i * 0.5},{'x' if i % 2 else ''}\n" for i in range(3000))
+    boto3.client("s3").put_object(Bucket=stack.bucket_name, Key="inputs/readings.csv", Body=f"id,value,flag\n{rows}")
+    service = runtime.task_service()
+    record = service.start("alice", "csv_profile", {"input_key": "inputs/readings.csv", "chunk_bytes": 4096})
+    assert wait_for_execution(record.execution_arn)["status"] == "SUCCEEDED"
+
+    _, result = service.result("alice", record.task_id)
+    assert result["rows"] == 3000
+    assert result["columns"]["value"] == {
+        "count": 3000,
+        "empty": 0,
+        "numeric": 3000,
+        "min": 0.0,
+        "max": 1499.5,
+        "mean": 749.75,
+    }
+    assert result["columns"]["flag"]["empty"] == 1500
+
+
+def test_csv_profile_of_a_missing_file_fails_with_a_clear_message(stack):
+    service = runtime.task_service()
+    record = service.start("alice", "csv_profile", {"input_key": "inputs/nope.csv"})
+    assert wait_for_execution(record.execution_arn)["status"] == "FAILED"
+    final = service.get("alice", record.task_id)
+    assert final.error_type == "InvalidTaskParams" and "inputs/nope.csv" in final.error_message
