@@ -4,6 +4,16 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# SAM CLI in its own venv: it pins an older botocore than moto and the layer want.
+SAM_CLI_VERSION := 1.170.0
+SAM_VENV := .venv-sam
+SAM := SAM_CLI_TELEMETRY=0 $(SAM_VENV)/bin/sam
+SAM_STAMP := $(SAM_VENV)/.installed-$(SAM_CLI_VERSION)
+NODE_STAMP := node_modules/.installed
+# sam build needs the Lambda runtime's Python (3.13) on PATH. Where pyenv has a 3.13 but it is not on PATH, expose
+# it next to the default version (expanded only by the targets that use it).
+PY313_ENV = $(shell python3.13 -c '' 2>/dev/null || { v=$$(pyenv versions --bare 2>/dev/null | grep -E '^3\.13' | tail -1); \
+	[ -n "$$v" ] && echo "PYENV_VERSION=$$(pyenv version-name):$$v"; })
 
 .DEFAULT_GOAL := help
 
@@ -18,6 +28,31 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP) ## Create .venv with longhaul (editable) and the development tools
 
+$(SAM_STAMP):
+	$(PYTHON) -m venv $(SAM_VENV)
+	$(SAM_VENV)/bin/pip install --quiet --upgrade pip
+	$(SAM_VENV)/bin/pip install --quiet aws-sam-cli==$(SAM_CLI_VERSION)
+	touch $(SAM_STAMP)
+
+$(NODE_STAMP): package.json package-lock.json
+	npm ci --no-audit --no-fund --silent
+	touch $(NODE_STAMP)
+
+validate: $(STAMP) $(SAM_STAMP) $(NODE_STAMP) ## Check template.yaml and the ASL: sam validate (+ --lint), cfn-lint, asl-validator, moto's parser, IAM
+	AWS_EC2_METADATA_DISABLED=true $(SAM) validate --region us-east-1
+	AWS_EC2_METADATA_DISABLED=true $(SAM) validate --lint
+	$(BIN)/cfn-lint template.yaml
+	for asl in statemachines/*.asl.json; do ./node_modules/.bin/asl-validator --json-path "$$asl" || exit 1; done
+	$(BIN)/pytest -q -p no:cacheprovider tests/unit/test_template.py tests/unit/test_handlers.py
+
+build: $(STAMP) $(SAM_STAMP) ## sam build for Lambda (arm64, python3.13, .pyc; no Docker), then check the built layer
+	$(PY313_ENV) $(SAM) build
+	$(PY313_ENV) $(BIN)/python -m longhaul_dev.build_check
+
+invoke: $(STAMP) ## Run a handler in-process, no Docker: make invoke FUNCTION=RunStepFunction EVENT=events/... [ARGS=--aws]
+	@[ -n "$(FUNCTION)" ] && [ -n "$(EVENT)" ] || { echo "usage: make invoke FUNCTION=<LogicalId> EVENT=<event.json> [ARGS=...]"; exit 2; }
+	$(BIN)/longhaul invoke $(FUNCTION) -e $(EVENT) $(ARGS)
+
 requirements: $(STAMP) ## Regenerate the layer's requirements.txt from pyproject.toml
 	$(BIN)/python -m longhaul_dev.requirements write
 
@@ -30,7 +65,7 @@ format: $(STAMP) ## Format and autofix with ruff
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
-test: lint ## The whole suite: lint, unit and integration tests (e2e runs only with AWS_SAM_STACK_NAME set)
+test: lint validate ## The whole suite: lint, validate, unit and integration tests (e2e only with AWS_SAM_STACK_NAME)
 	$(BIN)/pytest
 
 dev: $(STAMP) ## Run the whole system locally on moto; MCP at http://127.0.0.1:8765/mcp
@@ -39,4 +74,4 @@ dev: $(STAMP) ## Run the whole system locally on moto; MCP at http://127.0.0.1:8
 clean: ## Remove the virtual environments and build output
 	rm -rf $(VENV) .venv-sam .aws-sam node_modules .pytest_cache .ruff_cache .mypy_cache
 
-.PHONY: help install requirements lint format test dev clean
+.PHONY: help install requirements lint format validate build invoke test dev clean
