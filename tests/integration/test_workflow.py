@@ -58,7 +58,7 @@ def test_model_training_runs_many_steps_to_completed_with_rising_progress_and_on
     assert current.status == TaskStatus.COMPLETED
     assert current.step_count == 4
     assert seen == sorted(seen) and {0.25, 0.5, 0.75} & set(seen), seen
-    _, result = service.result("alice", record.task_id)
+    _, result, _ = service.result("alice", record.task_id)
     assert result["epochs"] == 4 and result["final_loss"] < result["loss_history_tail"][0]
 
     events = memory_events(stack, "alice", "agent-session-1")
@@ -186,10 +186,10 @@ def test_a_result_over_the_inline_threshold_is_stored_in_s3_and_read_back_whole(
     record = service.start("alice", "big_result", {}, session_id="s-big")
     assert wait_for_execution(record.execution_arn)["status"] == "SUCCEEDED"
 
-    final, result = service.result("alice", record.task_id)
+    final, result, url = service.result("alice", record.task_id)
     assert final.result is None and final.result_ref is not None
     assert final.result_ref.key == f"results/{record.task_id}.json"
-    assert result == big
+    assert result == big and url is None
     text = json.loads(memory_events(stack, "alice", "s-big")[0]["payload"][1]["conversational"]["content"]["text"])
     assert "get_task_result" in text["message"]["content"][0]["text"]  # a pointer, not 230 KB of text
 
@@ -232,7 +232,7 @@ def test_csv_profile_profiles_a_file_from_the_bucket_in_checkpointed_chunks(stac
     record = service.start("alice", "csv_profile", {"input_key": "inputs/readings.csv", "chunk_bytes": 4096})
     assert wait_for_execution(record.execution_arn)["status"] == "SUCCEEDED"
 
-    _, result = service.result("alice", record.task_id)
+    _, result, _ = service.result("alice", record.task_id)
     assert result["rows"] == 3000
     assert result["columns"]["value"] == {
         "count": 3000,
@@ -251,3 +251,18 @@ def test_csv_profile_of_a_missing_file_fails_with_a_clear_message(stack):
     assert wait_for_execution(record.execution_arn)["status"] == "FAILED"
     final = service.get("alice", record.task_id)
     assert final.error_type == "InvalidTaskParams" and "inputs/nope.csv" in final.error_message
+
+
+def test_a_result_too_large_for_one_response_is_handed_out_as_a_download_url(stack, register_kind, monkeypatch):
+    from longhaul import tasks
+
+    monkeypatch.setattr(tasks, "MAX_RESULT_RESPONSE_BYTES", 100_000)
+    big = {"blob": "y" * 150_000}
+    register_kind(kind("huge_result", lambda params, cursor, ctx: Done(big)))
+    service = runtime.task_service()
+    record = service.start("alice", "huge_result", {})
+    assert wait_for_execution(record.execution_arn)["status"] == "SUCCEEDED"
+
+    final, result, url = service.result("alice", record.task_id)
+    assert result is None and final.result_ref.size_bytes > 150_000
+    assert url.startswith("https://") and f"results/{record.task_id}.json" in url and "Signature" in url

@@ -27,6 +27,10 @@ class TaskAlreadyExists(LonghaulError):
     """A record with this task id exists already (a conditional create lost)."""
 
 
+class TaskStartFailed(LonghaulError):
+    """The task record was written but its workflow could not be started; the record says failed."""
+
+
 class ProgressWentBackwards(LonghaulError):
     """A progress update lower than the stored progress; the stored value is kept."""
 

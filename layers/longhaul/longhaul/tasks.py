@@ -9,7 +9,7 @@ from typing import Any, Protocol
 
 from pydantic import ValidationError
 
-from longhaul.errors import InvalidTaskParams, TaskAlreadyExists, TaskAlreadyTerminal
+from longhaul.errors import InvalidTaskParams, TaskAlreadyExists, TaskAlreadyTerminal, TaskStartFailed
 from longhaul.kinds import get_kind
 from longhaul.models import ResultRef, TaskRecord, TaskStatus, is_valid_session_id, iso, utc_now
 from longhaul.observability import logger, metrics
@@ -18,6 +18,9 @@ from longhaul.settings import Settings
 # Namespace for idempotency keys: uuid5(owner, kind, key) is the task id, so a repeated start finds its task.
 _IDEMPOTENCY_NAMESPACE = uuid.UUID("6f1c1d2e-3b1a-4c55-9a8e-6c0f0b9f4d21")
 MAX_PARAMS_BYTES = 32 * 1024
+# Larger results are handed out as a short-lived download URL: Lambda's response limit is 6 MB.
+MAX_RESULT_RESPONSE_BYTES = 4 * 1024 * 1024
+RESULT_URL_SECONDS = 900
 
 
 class TaskStore(Protocol):
@@ -37,6 +40,7 @@ class Workflow(Protocol):
 
 class ResultBlobs(Protocol):
     def get(self, ref: ResultRef) -> bytes: ...
+    def download_url(self, ref: ResultRef, expires_seconds: int) -> str: ...
 
 
 class IdempotencyConflict(InvalidTaskParams):
@@ -115,7 +119,9 @@ class TaskService:
             # The record must not claim "working" for work that never started.
             self.store.finish(task_id, TaskStatus.FAILED, "StartFailed", "The workflow could not be started")
             logger.exception("StartExecution failed", extra={"task_id": task_id})
-            raise TaskAlreadyTerminal(task_id, TaskStatus.FAILED.value) from error
+            raise TaskStartFailed(
+                f"Task {task_id!r} could not be started and is marked failed; try again in a moment"
+            ) from error
         metrics.add_metric(name="TaskStarted", unit="Count", value=1)
         logger.info("task started", extra={"task_id": task_id, "kind": kind.name})
         logger.debug("execution", extra={"execution_arn": arn})
@@ -124,12 +130,16 @@ class TaskService:
     def get(self, owner: str, task_id: str) -> TaskRecord:
         return self.store.get(task_id, owner)
 
-    def result(self, owner: str, task_id: str) -> tuple[TaskRecord, Any]:
-        """The task and its result value, read back from S3 when it was stored there."""
+    def result(self, owner: str, task_id: str) -> tuple[TaskRecord, Any, str | None]:
+        """The task, its result value, and a download URL instead of the value when the result is too large
+        for one response (Lambda answers at most 6 MB). Results stored in S3 are read back whole."""
         record = self.store.get(task_id, owner)
-        if record.result_ref is not None:
-            return record, json.loads(self.blobs.get(record.result_ref))
-        return record, record.result
+        ref = record.result_ref
+        if ref is None:
+            return record, record.result, None
+        if ref.size_bytes > MAX_RESULT_RESPONSE_BYTES:
+            return record, None, self.blobs.download_url(ref, RESULT_URL_SECONDS)
+        return record, json.loads(self.blobs.get(ref)), None
 
     def cancel(self, owner: str, task_id: str) -> TaskRecord:
         """Mark the task cancelled, then stop its execution. Raises TaskAlreadyTerminal for a finished task."""

@@ -31,6 +31,14 @@ class S3Blobs:
     def get(self, ref: ResultRef) -> bytes:
         return bytes(self.client.get_object(Bucket=ref.bucket, Key=ref.key)["Body"].read())
 
+    def download_url(self, ref: ResultRef, expires_seconds: int) -> str:
+        """A presigned GET URL: the caller downloads a result too large for an MCP response directly."""
+        return str(
+            self.client.generate_presigned_url(
+                "get_object", Params={"Bucket": ref.bucket, "Key": ref.key}, ExpiresIn=expires_seconds
+            )
+        )
+
     def size(self, key: str) -> int:
         return int(self.client.head_object(Bucket=self.bucket, Key=key)["ContentLength"])
 

@@ -154,12 +154,14 @@ async def get_task_status(task_id: TaskId, ctx: Context) -> TaskStatusView:
 async def get_task_result(task_id: TaskId, ctx: Context) -> TaskResultView:
     """The result of a completed task, or the error of a failed one. While the task is still working,
     ready is false: wait (get_task_status / wait_for_task) and ask again."""
-    record, result = await _call(runtime.task_service().result, principal(ctx), task_id)
+    record, result, url = await _call(runtime.task_service().result, principal(ctx), task_id)
     return TaskResultView(
         task_id=record.task_id,
         status=record.status,
         ready=record.status.is_terminal,
         result=result,
+        result_url=url,
+        result_size_bytes=record.result_ref.size_bytes if record.result_ref else None,
         error_type=record.error_type,
         error_message=record.error_message,
     )

@@ -61,6 +61,10 @@ class TaskResultView(BaseModel):
     status: TaskStatus
     ready: bool = Field(description="False while the task is still working: the result is not there yet")
     result: Any = Field(default=None, description="The task's result (completed tasks)")
+    result_url: str | None = Field(
+        default=None, description="For results too large to return inline: a download URL valid for 15 minutes"
+    )
+    result_size_bytes: int | None = None
     error_type: str | None = Field(default=None, description="Why the task failed (failed tasks)")
     error_message: str | None = None
 
