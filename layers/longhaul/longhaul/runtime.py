@@ -11,19 +11,21 @@ from typing import TYPE_CHECKING
 from longhaul.settings import get_settings
 
 if TYPE_CHECKING:
+    from longhaul.adapters.dynamodb import DynamoTaskStore
+    from longhaul.adapters.s3 import S3Blobs
     from longhaul.tasks import TaskService
     from longhaul.worker import Reconciler, ResultWriter, StepRunner
 
 
 @lru_cache(maxsize=1)
-def _store():  # type: ignore[no-untyped-def]
+def _store() -> DynamoTaskStore:
     from longhaul.adapters.dynamodb import DynamoTaskStore
 
     return DynamoTaskStore(get_settings().tasks_table_name)
 
 
 @lru_cache(maxsize=1)
-def _blobs():  # type: ignore[no-untyped-def]
+def _blobs() -> S3Blobs:
     from longhaul.adapters.s3 import S3Blobs
 
     return S3Blobs(get_settings().results_bucket_name)

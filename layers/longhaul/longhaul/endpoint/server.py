@@ -83,7 +83,7 @@ class _StartOptions(BaseModel):
 
 def start_tool(kind: TaskKind) -> Tool:
     """A tool named after the kind whose input schema is the kind's params (plus the start options), flat."""
-    arguments_model = create_model(  # type: ignore[call-overload]
+    arguments_model = create_model(
         f"{kind.params_model.__name__}Arguments", __base__=(kind.params_model, _StartOptions)
     )
     option_names = set(_StartOptions.model_fields)

@@ -41,7 +41,7 @@ class CsvProfileParams(BaseModel):
 
 
 @lru_cache(maxsize=1)
-def _blobs():  # type: ignore[no-untyped-def]
+def _blobs() -> Any:
     from longhaul.adapters.s3 import S3Blobs
     from longhaul.settings import get_settings
 
@@ -71,7 +71,7 @@ def profile_step(params: CsvProfileParams, cursor: Any, ctx: StepContext) -> Ste
     from botocore.exceptions import ClientError
 
     blobs = _blobs()
-    state = cursor or {"offset": 0, "carry": "", "header": None, "rows": 0, "columns": []}
+    state: dict[str, Any] = cursor or {"offset": 0, "carry": "", "header": None, "rows": 0, "columns": []}
     try:
         size = blobs.size(params.input_key)
     except ClientError as error:
@@ -93,8 +93,8 @@ def profile_step(params: CsvProfileParams, cursor: Any, ctx: StepContext) -> Ste
             if not row:
                 continue
             if state["header"] is None:
-                state["header"] = [name.strip() or f"column_{i + 1}" for i, name in enumerate(row[:MAX_COLUMNS])]
-                state["columns"] = [_new_column() for _ in state["header"]]
+                header = [name.strip() or f"column_{i + 1}" for i, name in enumerate(row[:MAX_COLUMNS])]
+                state["header"], state["columns"] = header, [_new_column() for _ in header]
                 continue
             state["rows"] += 1
             for stats, value in zip(state["columns"], row, strict=False):
