@@ -12,7 +12,7 @@ import re
 from datetime import datetime
 from typing import Any
 
-import boto3
+from longhaul.adapters._aws import AwsAdapter
 
 # AgentCore's limit on one conversational text is 100,000 characters; keep room for the JSON envelope.
 MAX_MESSAGE_CHARS = 90_000
@@ -48,16 +48,12 @@ def session_message(role: str, text: str, at: datetime) -> str:
     )
 
 
-class AgentCoreResultMemory:
-    def __init__(self, memory_id: str, client: Any = None):
-        self.memory_id = memory_id
-        self._client = client
+class AgentCoreResultMemory(AwsAdapter):
+    service = "bedrock-agentcore"
 
-    @property
-    def client(self) -> Any:
-        if self._client is None:
-            self._client = boto3.client("bedrock-agentcore")
-        return self._client
+    def __init__(self, memory_id: str, client: Any = None):
+        super().__init__(client)
+        self.memory_id = memory_id
 
     def write(self, *, task_id: str, actor_id: str, session_id: str, question: str, answer: str, at: datetime) -> str:
         """Write one event with a user turn and an assistant turn (a restored history must alternate roles).

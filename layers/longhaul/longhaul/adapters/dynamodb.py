@@ -8,9 +8,9 @@ import json
 from decimal import Decimal
 from typing import Any
 
-import boto3
 from botocore.exceptions import ClientError
 
+from longhaul.adapters._aws import AwsAdapter
 from longhaul.errors import (
     LonghaulError,
     ProgressWentBackwards,
@@ -133,18 +133,14 @@ def decode_cursor(cursor: str, owner: str) -> dict[str, Any]:
     return key
 
 
-class DynamoTaskStore:
+class DynamoTaskStore(AwsAdapter):
     """Tasks in one DynamoDB table keyed by ``task_id``, with a GSI ``by_owner`` (owner, created_at)."""
 
-    def __init__(self, table_name: str, client: Any = None):
-        self.table_name = table_name
-        self._client = client
+    service = "dynamodb"
 
-    @property
-    def client(self) -> Any:
-        if self._client is None:
-            self._client = boto3.client("dynamodb")
-        return self._client
+    def __init__(self, table_name: str, client: Any = None):
+        super().__init__(client)
+        self.table_name = table_name
 
     # --- reads -------------------------------------------------------------------------------------
 

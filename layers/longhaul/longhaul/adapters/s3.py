@@ -4,24 +4,19 @@ from __future__ import annotations
 
 from typing import Any
 
-import boto3
-
+from longhaul.adapters._aws import AwsAdapter
 from longhaul.models import ResultRef
 
 RESULTS_PREFIX = "results/"
 INPUTS_PREFIX = "inputs/"
 
 
-class S3Blobs:
-    def __init__(self, bucket: str, client: Any = None):
-        self.bucket = bucket
-        self._client = client
+class S3Blobs(AwsAdapter):
+    service = "s3"
 
-    @property
-    def client(self) -> Any:
-        if self._client is None:
-            self._client = boto3.client("s3")
-        return self._client
+    def __init__(self, bucket: str, client: Any = None):
+        super().__init__(client)
+        self.bucket = bucket
 
     def put_result(self, task_id: str, body: bytes) -> ResultRef:
         key = f"{RESULTS_PREFIX}{task_id}.json"

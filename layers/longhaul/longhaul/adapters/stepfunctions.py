@@ -5,8 +5,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
-import boto3
 from botocore.exceptions import ClientError
+
+from longhaul.adapters._aws import AwsAdapter
 
 
 def execution_arn(state_machine_arn: str, name: str) -> str:
@@ -14,16 +15,12 @@ def execution_arn(state_machine_arn: str, name: str) -> str:
     return state_machine_arn.replace(":stateMachine:", ":execution:", 1) + ":" + name
 
 
-class StepFunctionsWorkflow:
-    def __init__(self, state_machine_arn: str, client: Any = None):
-        self.state_machine_arn = state_machine_arn
-        self._client = client
+class StepFunctionsWorkflow(AwsAdapter):
+    service = "stepfunctions"
 
-    @property
-    def client(self) -> Any:
-        if self._client is None:
-            self._client = boto3.client("stepfunctions")
-        return self._client
+    def __init__(self, state_machine_arn: str, client: Any = None):
+        super().__init__(client)
+        self.state_machine_arn = state_machine_arn
 
     def execution_arn(self, task_id: str) -> str:
         return execution_arn(self.state_machine_arn, task_id)
