@@ -38,22 +38,8 @@ class TaskStatusView(BaseModel):
 
     @classmethod
     def of(cls, record: TaskRecord, poll_interval_seconds: int = 5) -> TaskStatusView:
-        return cls(
-            task_id=record.task_id,
-            kind=record.kind,
-            status=record.status,
-            progress=record.progress,
-            message=record.message,
-            step_count=record.step_count,
-            created_at=record.created_at,
-            updated_at=record.updated_at,
-            started_at=record.started_at,
-            ended_at=record.ended_at,
-            error_type=record.error_type,
-            error_message=record.error_message,
-            has_result=record.has_result,
-            poll_interval_seconds=poll_interval_seconds,
-        )
+        fields = record.model_dump(include=set(cls.model_fields))
+        return cls(**fields, has_result=record.has_result, poll_interval_seconds=poll_interval_seconds)
 
 
 class TaskResultView(BaseModel):
