@@ -115,7 +115,8 @@ def invoke_local(
 
     # Fake credentials and no endpoint override: nothing here can reach a real account.
     local_env = {**FAKE_CREDENTIALS, "POWERTOOLS_TRACE_DISABLED": "1"}
-    with patched_environ(local_env, drop=("AWS_PROFILE", "AWS_ENDPOINT_URL")), mock_aws(config=MOTO_CONFIG):
+    moto_config: Any = MOTO_CONFIG  # moto types config as a TypedDict; the shared constant is a plain dict
+    with patched_environ(local_env, drop=("AWS_PROFILE", "AWS_ENDPOINT_URL")), mock_aws(config=moto_config):
         from longhaul import runtime
 
         # Powertools reads its POWERTOOLS_* settings once, when the handlers' modules are imported (the stack

@@ -55,12 +55,12 @@ def main(shim: str, layer: str, function_dirs: list[str]) -> dict:
         module = importlib.util.module_from_spec(spec)
         spec.loader.exec_module(module)
         handlers[Path(directory).name] = callable(getattr(module, "lambda_handler", None))
+    allowed = (shim, layer, sys.base_prefix, *function_dirs)
+    files = {name: getattr(module, "__file__", None) for name, module in list(sys.modules.items())}
     outside = sorted(
         name
-        for name, module in sys.modules.items()
-        if getattr(module, "__file__", None)
-        and name not in ("__main__", "__mp_main__")
-        and not module.__file__.startswith((shim, layer, sys.base_prefix, *function_dirs))
+        for name, file in files.items()
+        if name not in ("__main__", "__mp_main__") and isinstance(file, str) and not file.startswith(allowed)
     )
     return {
         "python": sys.version.split()[0],
