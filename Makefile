@@ -10,6 +10,10 @@ SAM_VENV := .venv-sam
 SAM := SAM_CLI_TELEMETRY=0 $(SAM_VENV)/bin/sam
 SAM_STAMP := $(SAM_VENV)/.installed-$(SAM_CLI_VERSION)
 NODE_STAMP := node_modules/.installed
+# Strands Agents in its own venv: it pins mcp<2.2, while longhaul serves MCP with the current SDK. The recall test
+# restores longhaul's memory events with Strands' own converter there.
+STRANDS_VENV := .venv-strands
+STRANDS_STAMP := $(STRANDS_VENV)/.installed
 # sam build needs the Lambda runtime's Python (3.13) on PATH. Where pyenv has a 3.13 but it is not on PATH, expose
 # it next to the default version (expanded only by the targets that use it).
 PY313_ENV = $(shell python3.13 -c '' 2>/dev/null || { v=$$(pyenv versions --bare 2>/dev/null | grep -E '^3\.13' | tail -1); \
@@ -33,6 +37,12 @@ $(SAM_STAMP):
 	$(SAM_VENV)/bin/pip install --quiet --upgrade pip
 	$(SAM_VENV)/bin/pip install --quiet aws-sam-cli==$(SAM_CLI_VERSION)
 	touch $(SAM_STAMP)
+
+$(STRANDS_STAMP):
+	$(PYTHON) -m venv $(STRANDS_VENV)
+	$(STRANDS_VENV)/bin/pip install --quiet --upgrade pip
+	$(STRANDS_VENV)/bin/pip install --quiet "strands-agents==1.62.0" "bedrock-agentcore==1.25.0"
+	touch $(STRANDS_STAMP)
 
 $(NODE_STAMP): package.json package-lock.json
 	npm ci --no-audit --no-fund --silent
@@ -65,13 +75,13 @@ format: $(STAMP) ## Format and autofix with ruff
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
-test: lint validate ## The whole suite: lint, validate, unit and integration tests (e2e only with AWS_SAM_STACK_NAME)
-	$(BIN)/pytest
+test: lint validate $(STRANDS_STAMP) ## The whole suite: lint, validate, unit and integration tests (e2e only with AWS_SAM_STACK_NAME)
+	LONGHAUL_STRANDS_PYTHON=$(STRANDS_VENV)/bin/python $(BIN)/pytest
 
 dev: $(STAMP) ## Run the whole system locally on moto; MCP at http://127.0.0.1:8765/mcp
 	$(BIN)/longhaul dev
 
 clean: ## Remove the virtual environments and build output
-	rm -rf $(VENV) .venv-sam .aws-sam node_modules .pytest_cache .ruff_cache .mypy_cache
+	rm -rf $(VENV) .venv-sam .venv-strands .aws-sam node_modules .pytest_cache .ruff_cache .mypy_cache
 
 .PHONY: help install requirements lint format validate build invoke test dev clean
