@@ -66,9 +66,10 @@ invoke: $(STAMP) ## Run a handler in-process, no Docker: make invoke FUNCTION=Ru
 requirements: $(STAMP) ## Regenerate the layer's requirements.txt from pyproject.toml
 	$(BIN)/python -m longhaul_dev.requirements write
 
-lint: $(STAMP) ## ruff (lint + format check) and the layer requirements drift check
+lint: $(STAMP) ## ruff (lint + format check), mypy, and the layer requirements drift check
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 	$(BIN)/python -m longhaul_dev.requirements check
 
 format: $(STAMP) ## Format and autofix with ruff
