@@ -96,9 +96,11 @@ class TaskService:
             idempotency_key=idempotency_key,
             execution_arn=self.workflow.execution_arn(task_id),
         )
+        created = True
         try:
             self.store.create(record)
         except TaskAlreadyExists:
+            created = False
             existing = self.store.get(task_id)
             if existing.kind != kind.name or existing.params != params or existing.session_id != session_id:
                 raise IdempotencyConflict(
@@ -116,9 +118,12 @@ class TaskService:
         try:
             arn = self.workflow.start(task_id, payload)
         except Exception as error:
+            logger.exception("StartExecution failed", extra={"task_id": task_id})
+            if not created:
+                # A repeated start of a task that may well be running: leave its record alone, let the caller retry.
+                raise TaskStartFailed(f"Task {task_id!r} could not be confirmed as started; try again") from error
             # The record must not claim "working" for work that never started.
             self.store.finish(task_id, TaskStatus.FAILED, "StartFailed", "The workflow could not be started")
-            logger.exception("StartExecution failed", extra={"task_id": task_id})
             raise TaskStartFailed(
                 f"Task {task_id!r} could not be started and is marked failed; try again in a moment"
             ) from error
