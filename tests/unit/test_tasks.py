@@ -84,7 +84,11 @@ def test_the_same_idempotency_key_gives_the_same_task_per_caller(service):
 
 @pytest.mark.parametrize(
     ("params", "session_id", "message"),
-    [({"epochs": 0}, None, "epochs"), ({}, "not valid!", "session_id"), ({"model_name": "x" * 40_000}, None, "model_name")],
+    [
+        ({"epochs": 0}, None, "epochs"),
+        ({}, "not valid!", "session_id"),
+        ({"model_name": "x" * 40_000}, None, "model_name"),
+    ],
 )
 def test_invalid_starts_write_nothing(service, params, session_id, message):
     tasks, workflow, store = service
