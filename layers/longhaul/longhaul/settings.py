@@ -20,6 +20,8 @@ class Settings(BaseModel):
     inline_result_max_bytes: int = Field(default=64 * 1024, ge=1024, le=128 * 1024, alias="INLINE_RESULT_MAX_BYTES")
     # Each step adds about 7 history events (more with a Wait); 2,000 steps stay well under the 25,000-event limit.
     max_steps_per_task: int = Field(default=2000, ge=1, le=3000, alias="MAX_STEPS_PER_TASK")
+    # A step writes progress to the task record at most this often (plus once when it returns).
+    progress_min_interval_seconds: float = Field(default=1.0, ge=0, le=300, alias="PROGRESS_MIN_INTERVAL_SECONDS")
     auth_mode: Literal["jwt", "iam", "none"] = Field(default="jwt", alias="AUTH_MODE")
     dev_principal: str = Field(default="local-developer", alias="DEV_PRINCIPAL")
     # wait_for_task returns before API Gateway's 30 s integration timeout cuts the request off.

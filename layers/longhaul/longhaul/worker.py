@@ -54,13 +54,18 @@ class ResultMemory(Protocol):
 
 
 class _StepContext:
-    """The StepContext a kind's step function gets: progress goes straight to the task record."""
+    """The StepContext a kind's step function gets: progress goes to the task record, at most once per
+    ``min_interval`` seconds (a kind may report per item; the table should not pay per item). The latest
+    value is always written before the step returns."""
 
-    def __init__(self, store: WorkerStore, task_id: str, step_number: int, deadline: float):
+    def __init__(self, store: WorkerStore, task_id: str, step_number: int, deadline: float, min_interval: float = 1.0):
         self._store = store
         self._task_id = task_id
         self._step_number = step_number
         self._deadline = deadline
+        self._min_interval = min_interval
+        self._last_write = -float("inf")
+        self._pending: tuple[float, str] | None = None
 
     @property
     def task_id(self) -> str:
@@ -71,9 +76,18 @@ class _StepContext:
         return self._step_number
 
     def progress(self, fraction: float, message: str = "") -> None:
-        fraction = min(1.0, max(0.0, float(fraction)))
+        self._pending = (round(min(1.0, max(0.0, float(fraction))), 4), message[:500])
+        if time.monotonic() - self._last_write >= self._min_interval:
+            self.flush()
+
+    def flush(self) -> None:
+        """Write the latest reported progress, if it is not written yet."""
+        if self._pending is None:
+            return
+        fraction, message = self._pending
+        self._pending, self._last_write = None, time.monotonic()
         try:
-            self._store.report_progress(self._task_id, round(fraction, 4), message[:500])
+            self._store.report_progress(self._task_id, fraction, message)
         except ProgressWentBackwards:
             logger.debug("progress below the stored value ignored", extra={"fraction": fraction})
 
@@ -100,9 +114,12 @@ class StepRunner:
         budget = remaining_ms() / 1000
         # Leave time to write the checkpoint and return before Lambda's hard timeout.
         deadline = time.monotonic() + budget - min(30.0, max(1.0, budget * 0.1))
-        ctx = _StepContext(self.store, request.task_id, step_number, deadline)
+        ctx = _StepContext(
+            self.store, request.task_id, step_number, deadline, self.settings.progress_min_interval_seconds
+        )
         started = time.perf_counter()
         outcome = kind.step(params, request.cursor, ctx)
+        ctx.flush()
         metrics.add_metric(name="StepDuration", unit="Milliseconds", value=(time.perf_counter() - started) * 1000)
         self.store.record_step(request.task_id, step_number)  # also stops here if the task was cancelled meanwhile
 
