@@ -197,17 +197,14 @@ def test_bad_input_gets_a_clear_error_and_writes_nothing(stack, endpoint, case):
     assert table_items(stack) == []
 
 
-def test_the_endpoint_imports_no_worker_or_memory_code():
+def test_the_endpoint_imports_no_worker_memory_or_tracing_code():
+    unwanted = ("longhaul.worker", "longhaul.adapters", "moto", "bedrock_agentcore", "aws_xray_sdk")
+    prefixes = ("longhaul", *unwanted)
     code = (
         "import sys; sys.path.insert(0, 'functions/mcp_endpoint'); import app; "
-        "print(','.join(sorted(m for m in sys.modules if m.startswith(('longhaul', 'moto', 'bedrock_agentcore')))))"
+        f"print(','.join(sorted(m for m in sys.modules if m.startswith({prefixes!r}))))"
     )
-    loaded = (
-        subprocess.run([sys.executable, "-c", code], cwd=PROJECT_ROOT, capture_output=True, text=True, check=True)
-        .stdout.strip()
-        .split(",")
-    )
+    run = subprocess.run([sys.executable, "-c", code], cwd=PROJECT_ROOT, capture_output=True, text=True, check=True)
+    loaded = run.stdout.strip().split(",")
     assert "longhaul.endpoint.server" in loaded
-    assert not [
-        m for m in loaded if m.startswith(("longhaul.worker", "longhaul.adapters", "moto", "bedrock_agentcore"))
-    ]
+    assert not [m for m in loaded if m.startswith(unwanted)]
