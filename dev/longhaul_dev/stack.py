@@ -44,15 +44,6 @@ class LocalStack:
     environment: dict[str, str] = field(default_factory=dict)
     function_environments: dict[str, dict[str, str]] = field(default_factory=dict)
 
-    def outputs(self) -> dict[str, str]:
-        return {
-            "TasksTableName": self.table_name,
-            "ResultsBucketName": self.bucket_name,
-            "TaskWorkflowArn": self.state_machine_arn,
-            "MemoryId": self.memory_id or "",
-            **{f"{logical}Name": name for logical, name in self.functions.items()},
-        }
-
 
 def _dummy_zip() -> bytes:
     buffer = io.BytesIO()

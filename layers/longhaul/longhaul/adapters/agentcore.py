@@ -14,8 +14,6 @@ from typing import Any
 
 from longhaul.adapters._aws import AwsAdapter
 
-# AgentCore's limit on one conversational text is 100,000 characters; keep room for the JSON envelope.
-MAX_MESSAGE_CHARS = 90_000
 _ACTOR_UNSAFE = re.compile(r"[^a-zA-Z0-9_/:-]")
 
 

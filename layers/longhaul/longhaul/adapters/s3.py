@@ -8,7 +8,6 @@ from longhaul.adapters._aws import AwsAdapter
 from longhaul.models import ResultRef
 
 RESULTS_PREFIX = "results/"
-INPUTS_PREFIX = "inputs/"
 
 
 class S3Blobs(AwsAdapter):

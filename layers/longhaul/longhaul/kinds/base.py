@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Generic, Protocol, TypeVar
 
 from pydantic import BaseModel
@@ -68,7 +68,6 @@ class TaskKind(Generic[P]):
     step: Callable[[P, Any, StepContext], StepResult]
     # Seconds a client should wait between status polls.
     poll_interval_seconds: int = 5
-    tags: tuple[str, ...] = field(default_factory=tuple)
 
     def parse_params(self, raw: dict[str, Any]) -> P:
         return self.params_model.model_validate(raw)
