@@ -138,6 +138,10 @@ def create_local_stack(stack_name: str = "longhaul-local", region: str = "us-eas
     for env in function_environments.values():
         environment.update(env)
     environment["STATE_MACHINE_ARN"] = state_machine_arn
+    # No CloudWatch here, and Powertools' metric set is shared by every handler in the process: Lambda runs
+    # concurrent invocations in separate environments, but in-process they would flush one shared dict while
+    # another thread adds to it ("dictionary changed size during iteration").
+    environment["POWERTOOLS_METRICS_DISABLED"] = "true"
     environment.setdefault("MEMORY_ID", memory_id or "")
     return LocalStack(
         resolver=resolver,
