@@ -130,7 +130,7 @@ def test_an_idempotent_restart_returns_the_same_task_and_starts_no_second_execut
     task_id = first["result"]["structuredContent"]["task_id"]
     assert second["result"]["structuredContent"]["task_id"] == task_id
     executions = boto3.client("stepfunctions").list_executions(stateMachineArn=stack.state_machine_arn)["executions"]
-    assert [e["name"] for e in executions] == [task_id]
+    assert [e["name"] for e in executions] == [runtime.task_service().get(SUB, task_id).execution_name]
     _, other = endpoint(v2(call_tool("model_training", {**args, "epochs": 5})))
     assert other["result"]["isError"] is True and "idempotency_key" in other["result"]["content"][0]["text"]
     runtime.task_service().cancel(SUB, task_id)

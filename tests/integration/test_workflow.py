@@ -134,7 +134,7 @@ def test_stopping_the_execution_ends_the_task_cancelled_through_reconcile(stack)
     # EventBridge delivers "Execution Status Change" to ReconcileFunction; moto has no such rule, so deliver it.
     event = load_event("reconcile/execution_aborted.json")
     event["detail"].update(
-        name=record.task_id, executionArn=record.execution_arn, stateMachineArn=stack.state_machine_arn
+        name=record.execution_name, executionArn=record.execution_arn, stateMachineArn=stack.state_machine_arn
     )
     outcome = invoke_function(stack, "ReconcileFunction", event)
 
@@ -150,32 +150,6 @@ def test_cancel_task_marks_cancelled_and_stops_the_execution(stack):
     assert cancelled.status == TaskStatus.CANCELLED
     assert wait_for_execution(record.execution_arn)["status"] in ("ABORTED", "SUCCEEDED", "FAILED")
     assert service.get("alice", record.task_id).status == TaskStatus.CANCELLED
-
-
-def test_a_retried_write_result_writes_one_memory_event(stack, monkeypatch):
-    # The first WriteResult attempt dies after the memory event is written but before the task is marked
-    # completed; the workflow retries it. (moto ignores clientToken, so this proves the record's own guard.)
-    store = runtime.result_writer().store
-    original_complete = store.complete
-    calls: list[int] = []
-
-    def complete_failing_once(*args, **kwargs):
-        calls.append(1)
-        if len(calls) == 1:
-            raise TransientStepError("DynamoDB throttled the completion")
-        return original_complete(*args, **kwargs)
-
-    monkeypatch.setattr(store, "complete", complete_failing_once)
-    service = runtime.task_service()
-    record = service.start("alice", "model_training", {"epochs": 1, "epoch_seconds": 0}, session_id="s-retry")
-    assert wait_for_execution(record.execution_arn)["status"] == "SUCCEEDED"
-
-    assert len(calls) == 2
-    assert service.get("alice", record.task_id).status == TaskStatus.COMPLETED
-    assert len(memory_events(stack, "alice", "s-retry")) == 1
-    # And once more by hand, as a duplicate delivery would: still one event.
-    invoke_function(stack, "WriteResultFunction", {"task_id": record.task_id, "kind": "model_training", "result": {}})
-    assert len(memory_events(stack, "alice", "s-retry")) == 1
 
 
 def test_a_result_over_the_inline_threshold_is_stored_in_s3_and_read_back_whole(stack, register_kind):

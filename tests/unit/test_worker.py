@@ -23,6 +23,11 @@ class RecordingStore:
     def record_step(self, task_id: str, step_count: int) -> None:
         self.steps.append(step_count)
 
+    def complete(self, task_id: str, *, owner: str, step_count: int, result: Any = None, result_ref: Any = None) -> bool:
+        self.steps.append(step_count)
+        self.completed = (owner, result)
+        return True
+
 
 class NoParams(BaseModel):
     pass
@@ -38,7 +43,8 @@ def test_a_kind_reporting_per_item_writes_rarely_and_its_last_report_always_land
     store = RecordingStore()
     runner = StepRunner(store, blobs=None, settings=Settings(PROGRESS_MIN_INTERVAL_SECONDS=60))  # type: ignore[arg-type]
 
-    outcome = runner.run_step(StepRequest(task_id="t1", kind="chatty"), remaining_ms=lambda: 60_000)
+    outcome = runner.run_step(StepRequest(task_id="t1", owner="alice", kind="chatty"), remaining_ms=lambda: 60_000)
 
     assert outcome.outcome == "done" and store.steps == [1]
+    assert store.completed == ("alice", {"items": 1000})  # the result is in the record before the step returns
     assert store.progress == [(0.001, "item 1"), (1.0, "item 1000")]

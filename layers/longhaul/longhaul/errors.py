@@ -57,3 +57,11 @@ class TransientStepError(LonghaulError):
 
 class StepLimitExceeded(LonghaulError):
     """The task ran more steps than one execution may hold (Step Functions' 25,000-event history)."""
+
+
+class InvalidCursor(LonghaulError):
+    """A list cursor that this caller did not get from list_tasks."""
+
+
+class TooManyActiveTasks(LonghaulError):
+    """The caller already has as many active tasks as one owner may (MAX_ACTIVE_TASKS_PER_OWNER)."""
