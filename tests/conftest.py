@@ -42,11 +42,16 @@ def load_event(relative: str) -> dict[str, Any]:
     return json.loads((EVENTS / relative).read_text())
 
 
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--reliability-report", help="write the fault matrix (tests/integration/test_faults.py) here")
+
+
 @pytest.fixture
 def stack(monkeypatch: pytest.MonkeyPatch) -> Iterator[LocalStack]:
     """template.yaml's resources in moto, Step Functions executing the real ASL, handlers run in-process."""
     with mock_aws(config=MOTO_CONFIG):
         moto_lambda.install()
+        moto_lambda.invocations.clear()
         local = create_local_stack()
         for name, value in local.environment.items():
             monkeypatch.setenv(name, value)

@@ -47,6 +47,7 @@ class AwsFaults:
 
     rules: list[_Rule] = field(default_factory=list)
     calls: Counter[str] = field(default_factory=Counter)
+    requests: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # API parameters of every call
     injected: Counter[str] = field(default_factory=Counter)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -76,22 +77,22 @@ class AwsFaults:
         context["longhaul_api_params"] = dict(params)
 
     def _before_call(self, event_name: str, model: Any, context: dict[str, Any], **_: Any) -> Any:
-        _, service, operation = event_name.split(".", 2)
-        params = context.get("longhaul_api_params", {})
+        service, operation = event_name.split(".", 2)[1:]
+        api_params: dict[str, Any] = context.get("longhaul_api_params", {})
         with self._lock:
             self.calls[f"{service}.{operation}"] += 1
+            self.requests.setdefault(f"{service}.{operation}", []).append(api_params)
             for rule in self.rules:
                 if (rule.service, rule.operation) != (service, operation):
                     continue
                 if rule.times is not None and rule.fired >= rule.times:
                     continue
-                if rule.when is not None and not rule.when(params):
+                if rule.when is not None and not rule.when(api_params):
                     continue
                 rule.fired += 1
                 self.injected[f"{service}.{operation}:{rule.code}"] += 1
-                error = {"Error": {"Code": rule.code, "Message": rule.message}}
                 return _FakeHttp(rule.status), {
-                    **error,
+                    "Error": {"Code": rule.code, "Message": rule.message},
                     "ResponseMetadata": {"HTTPStatusCode": rule.status, "HTTPHeaders": {}, "RetryAttempts": 0},
                 }
         return None

@@ -100,7 +100,10 @@ def _invoke_in_process(self: Any, event: Any = None) -> tuple[str, bool, str]:
     if injected is not None:
         # What Lambda reports when the function hung past its timeout or its process died.
         invocations.append((self.function_name, injected))
-        message = {"Sandbox.Timedout": "Task timed out", "Runtime.ExitError": "Runtime exited with error: signal: killed"}
+        message = {
+            "Sandbox.Timedout": "Task timed out",
+            "Runtime.ExitError": "Runtime exited with error: signal: killed",
+        }
         payload = {"errorType": injected, "errorMessage": message.get(injected, injected)}
         return json.dumps(payload), True, ""
     if isinstance(event, str | bytes):

@@ -154,7 +154,9 @@ def test_failed_and_cancelled_tasks_are_recalled_with_why():
     assert "failed" in failed and "ValueError: bad" in failed
     long_error = memory.answer(_record(status=TaskStatus.FAILED, result=None, error_message='"' * 200_000))
     assert _encoded_length(long_error) <= memory.MAX_MESSAGE_CHARS
-    cancelled = memory.answer(_record(status=TaskStatus.CANCELLED, result=None, error_message="Cancelled by the caller"))
+    cancelled = memory.answer(
+        _record(status=TaskStatus.CANCELLED, result=None, error_message="Cancelled by the caller")
+    )
     assert "was cancelled" in cancelled
 
 

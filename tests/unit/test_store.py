@@ -64,7 +64,7 @@ def every_field_set() -> TaskRecord:
         "params": {"nested": {"list": [1, 2.5, None, True, "x"]}, "big": 10**40, "tiny": 1e-300},
         "status": TaskStatus.FAILED,
         "progress": 0.4567,
-        "message": "quote \" and backslash \\ and ünïcode",
+        "message": 'quote " and backslash \\ and ünïcode',
         "step_count": 7,
         "created_at": "2026-11-26T06:00:00.000Z",
         "updated_at": "2026-11-26T06:01:00.000Z",
@@ -85,7 +85,9 @@ def every_field_set() -> TaskRecord:
     assert set(values) == set(TaskRecord.model_fields), "a new TaskRecord field needs a value here"
     record = TaskRecord(**values)
     defaults = TaskRecord(task_id="t", owner="o", kind="k", created_at="c", updated_at="u", expires_at=0)
-    unchanged = [n for n in TaskRecord.model_fields if n not in {"task_id"} and getattr(record, n) == getattr(defaults, n)]
+    unchanged = [
+        n for n in TaskRecord.model_fields if n not in {"task_id"} and getattr(record, n) == getattr(defaults, n)
+    ]
     assert not unchanged, f"fields left at their default: {unchanged}"
     return record
 
@@ -266,7 +268,9 @@ def test_a_filtered_listing_costs_one_query_whatever_the_owners_history(tasks_ta
         record = make_record(f"d{i:04d}", created_at=f"2026-11-25T{i // 3600:02d}:{i // 60 % 60:02d}:{i % 60:02d}.000Z")
         items.append(to_item(record.model_copy(update={"status": TaskStatus.COMPLETED})))
     for start in range(0, len(items), 25):
-        client.batch_write_item(RequestItems={tasks_table: [{"PutRequest": {"Item": i}} for i in items[start : start + 25]]})
+        client.batch_write_item(
+            RequestItems={tasks_table: [{"PutRequest": {"Item": i}} for i in items[start : start + 25]]}
+        )
     store.create(make_record("live", created_at="2026-11-20T00:00:00.000Z"))
     calls.clear()
     found, _ = store.list_for_owner("alice", status=TaskStatus.WORKING, limit=1)

@@ -23,7 +23,9 @@ class RecordingStore:
     def record_step(self, task_id: str, step_count: int) -> None:
         self.steps.append(step_count)
 
-    def complete(self, task_id: str, *, owner: str, step_count: int, result: Any = None, result_ref: Any = None) -> bool:
+    def complete(
+        self, task_id: str, *, owner: str, step_count: int, result: Any = None, result_ref: Any = None
+    ) -> bool:
         self.steps.append(step_count)
         self.completed = (owner, result)
         return True

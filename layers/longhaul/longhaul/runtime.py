@@ -13,8 +13,8 @@ from longhaul.settings import get_settings
 if TYPE_CHECKING:
     from longhaul.adapters.dynamodb import DynamoTaskStore
     from longhaul.adapters.s3 import S3Blobs
-    from longhaul.tasks import TaskService
     from longhaul.adapters.stepfunctions import StepFunctionsWorkflow
+    from longhaul.tasks import TaskService
     from longhaul.worker import OutcomeDelivery, Reconciler, StepRunner, Sweeper
 
 

@@ -140,10 +140,14 @@ class TaskService:
             if not created:
                 # A repeated start of a task that may well be running: leave its record alone, let the caller retry.
                 raise TaskStartFailed(f"Task {task_id!r} could not be confirmed as started; try again") from error
-            # The record must not claim "working" for work that never started.
-            self.store.mark_failed(
-                task_id, owner=owner, error_type="StartFailed", error_message="The workflow could not be started"
-            )
+            # The record must not claim "working" for work that never started (if this write fails too, the
+            # sweeper marks it failed within minutes).
+            try:
+                self.store.mark_failed(
+                    task_id, owner=owner, error_type="StartFailed", error_message="The workflow could not be started"
+                )
+            except Exception:
+                logger.exception("the failed start could not be recorded; the sweeper will", extra={"task_id": task_id})
             raise TaskStartFailed(
                 f"Task {task_id!r} could not be started and is marked failed; try again in a moment"
             ) from error

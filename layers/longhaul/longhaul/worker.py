@@ -15,6 +15,8 @@ from contextlib import contextmanager
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
+from botocore.exceptions import ClientError
+
 from longhaul import memory
 from longhaul.errors import (
     LonghaulError,
@@ -33,7 +35,6 @@ from longhaul.models import (
     StepOutcome,
     StepRequest,
     TaskRecord,
-    TaskStatus,
     iso,
     utc_now,
 )
@@ -185,7 +186,11 @@ class StepRunner:
         if len(body) > MAX_RESULT_BYTES:
             raise ResultTooLarge(f"Result is {len(body)} bytes; the most longhaul stores is {MAX_RESULT_BYTES}")
         with transient_as_retryable("The result could not be saved"):
-            ref = self.blobs.put_result(request.task_id, body) if len(body) > self.settings.inline_result_max_bytes else None
+            ref = (
+                self.blobs.put_result(request.task_id, body)
+                if len(body) > self.settings.inline_result_max_bytes
+                else None
+            )
             try:
                 completed = self.store.complete(
                     request.task_id,
@@ -228,32 +233,35 @@ class OutcomeDelivery:
         """Safe to retry: a delivered outcome is not written again, and the same record makes the same request
         (AgentCore deduplicates it by its client token). A transient failure raises TransientStepError (the
         workflow retries); a permanent one is recorded on the task and alarmed, and the task keeps its status."""
-        record = self.store.get_unscoped(task_id)
+        with transient_as_retryable("The task record could not be read"):
+            record = self.store.get_unscoped(task_id)
         answer: dict[str, Any] = {"task_id": task_id, "status": record.status.value}
         if not record.status.is_terminal:
             raise ValueError(f"task {task_id} is {record.status.value}; only an ended task is delivered")
         if self.memory is None or not record.session_id or record.memory_delivery is not None:
             return {**answer, "memory_delivery": record.memory_delivery}
         try:
-            event_id = self.memory.write(
-                token=record.execution_name or record.task_id,
-                actor_id=self.actor_id_for(record.owner),
-                session_id=record.session_id,
-                question=memory.question(record),
-                answer=memory.answer(record),
-                at=memory.event_time(record),
-            )
-        except Exception as error:
+            with transient_as_retryable("Memory delivery failed for now"):
+                event_id = self.memory.write(
+                    token=record.execution_name or record.task_id,
+                    actor_id=self.actor_id_for(record.owner),
+                    session_id=record.session_id,
+                    question=memory.question(record),
+                    answer=memory.answer(record),
+                    at=memory.event_time(record),
+                )
+        except ClientError as error:
             if error_code(error) not in _PERMANENT_MEMORY_ERRORS:
-                if is_transient(error):
-                    raise TransientStepError(f"Memory delivery failed for now: {describe(error)}") from error
-                raise  # not an AWS answer we know: the workflow's Catch records it as a failed delivery
+                raise  # an answer we do not know: the workflow's Catch records it as a failed delivery
             reason = describe(error)
-            self.store.set_memory_delivery(task_id, MemoryDelivery.FAILED, error=reason)
+            with transient_as_retryable("The delivery outcome could not be saved"):
+                self.store.set_memory_delivery(task_id, MemoryDelivery.FAILED, error=reason)
             metrics.add_metric(name="MemoryDeliveryFailed", unit="Count", value=1)
             logger.error("memory delivery failed; the task keeps its outcome", extra={"reason": reason})
             return {**answer, "memory_delivery": MemoryDelivery.FAILED.value}
-        self.store.set_memory_delivery(task_id, MemoryDelivery.DELIVERED, event_id=event_id)
+        # If this write fails, the retry writes the same event again under the same client token: still one event.
+        with transient_as_retryable("The delivery outcome could not be saved"):
+            self.store.set_memory_delivery(task_id, MemoryDelivery.DELIVERED, event_id=event_id)
         metrics.add_metric(name="MemoryDelivered", unit="Count", value=1)
         return {**answer, "memory_delivery": MemoryDelivery.DELIVERED.value}
 
@@ -369,4 +377,3 @@ class Sweeper:
             metrics.add_metric(name="TasksSwept", unit="Count", value=len(repaired))
             logger.warning("sweep repaired stranded tasks", extra={"repaired": repaired})
         return {"checked": len(candidates), "repaired": repaired}
-

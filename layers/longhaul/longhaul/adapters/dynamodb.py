@@ -119,7 +119,7 @@ def decode_cursor(cursor: str, owner: str, index_key: str, index_value: str) -> 
         valid = False
     if not valid or owner == "":
         raise InvalidCursor("Invalid cursor: pass the next_cursor value from a previous list_tasks call unchanged")
-    return key  # type: ignore[no-any-return]
+    return key
 
 
 class DynamoTaskStore(AwsAdapter):
@@ -357,7 +357,7 @@ class DynamoTaskStore(AwsAdapter):
 
     def _raw(self, task_id: str) -> dict[str, Any] | None:
         item = self.client.get_item(TableName=self.table_name, Key={"task_id": _s(task_id)}, ConsistentRead=True)
-        return item.get("Item")  # type: ignore[no-any-return]
+        return item.get("Item")
 
     def _batch_get(self, task_ids: list[str]) -> list[TaskRecord]:
         """Records for ``task_ids`` in the given order (BatchGetItem returns them unordered, maybe in parts)."""
