@@ -79,10 +79,13 @@ format: $(STAMP) ## Format and autofix with ruff
 test: lint validate $(STRANDS_STAMP) ## The whole suite: lint, validate, unit and integration tests (e2e only with AWS_SAM_STACK_NAME)
 	LONGHAUL_STRANDS_PYTHON=$(STRANDS_VENV)/bin/python $(BIN)/pytest
 
+reliability: $(STAMP) ## Run the fault matrix and write docs/reliability.md from it
+	$(BIN)/pytest -q -p no:cacheprovider tests/integration/test_faults.py --reliability-report docs/reliability.md
+
 dev: $(STAMP) ## Run the whole system locally on moto; MCP at http://127.0.0.1:8765/mcp
 	$(BIN)/longhaul dev
 
 clean: ## Remove the virtual environments and build output
 	rm -rf $(VENV) .venv-sam .venv-strands .aws-sam node_modules .pytest_cache .ruff_cache .mypy_cache
 
-.PHONY: help install requirements lint format validate build invoke test dev clean
+.PHONY: help install requirements lint format validate build invoke test reliability dev clean

@@ -452,14 +452,18 @@ def test_crash_between_put_and_start_execution_is_swept(stack, kinds, aws_faults
 )
 def test_lost_reconcile_event_is_swept(stack, scenario):
     record = start("model_training", {"epochs": 50, "epoch_seconds": 0.2})
+    healthy = start("model_training", {"epochs": 50, "epoch_seconds": 0.2})
     wait_until_started(record)
     boto3.client("stepfunctions").stop_execution(executionArn=record.execution_arn)
     wait_for_execution(record.execution_arn)  # and no event delivered
     assert runtime.task_service().get(OWNER, record.task_id).status == TaskStatus.WORKING
-    runtime.sweeper().sweep(now=utc_now() + timedelta(minutes=5))
+    report = runtime.sweeper().sweep(now=utc_now() + timedelta(minutes=5))
     final = runtime.task_service().get(OWNER, record.task_id)
-    scenario.observed.append(f"{final.status.value}, memory {final.memory_delivery}")
+    scenario.observed.append(f"{final.status.value}, memory {final.memory_delivery}; running task left alone")
     assert final.status == TaskStatus.CANCELLED and final.memory_delivery == MemoryDelivery.DELIVERED
+    assert report["checked"] == 2 and [r["task_id"] for r in report["repaired"]] == [record.task_id]
+    assert runtime.task_service().get(OWNER, healthy.task_id).status == TaskStatus.WORKING
+    runtime.task_service().cancel(OWNER, healthy.task_id)
 
 
 @pytest.mark.reliability(
