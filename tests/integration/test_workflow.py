@@ -240,3 +240,21 @@ def test_a_result_too_large_for_one_response_is_handed_out_as_a_download_url(sta
     final, result, url = service.result("alice", record.task_id)
     assert result is None and final.result_ref.size_bytes > 150_000
     assert url.startswith("https://") and f"results/{record.task_id}.json" in url and "Signature" in url
+
+
+@pytest.mark.parametrize("owner", ["ann@example.com", "o'{}\\#x", "ünï {} 'quoted'"])
+def test_a_failure_marked_by_the_workflow_keeps_the_owners_listings_right(stack, register_kind, owner):
+    """MarkFailed writes the status index key itself (States.Format); it must match the store's for any owner."""
+
+    def broken(params, cursor, ctx):
+        raise ValueError("nope")
+
+    register_kind(kind("broken_for_owner", broken))
+    service = runtime.task_service()
+    record = service.start(owner, "broken_for_owner", {})
+    assert wait_for_execution(record.execution_arn)["status"] == "FAILED"
+
+    failed, _ = service.list(owner, status=TaskStatus.FAILED)
+    working, _ = service.list(owner, status=TaskStatus.WORKING)
+    assert [r.task_id for r in failed] == [record.task_id] and working == []
+    assert runtime.sweeper().store.list_active(created_before="9999") == []
