@@ -111,10 +111,10 @@ def test_the_item_carries_the_index_keys_its_status_implies():
 
 
 def test_the_workflows_conditions_are_the_stores_active_condition():
-    """MarkWorking and MarkFailed guard on the same statuses as every store write, written once in the store."""
+    """MarkFailed guards on the same statuses as every store write, written once in the store."""
     states = json.loads(ASL.read_text())["States"]
     assert {f":{s.value}" for s in ACTIVE_STATUSES} == set(ACTIVE_VALUES)
-    for name in ("MarkWorking", "MarkFailed"):
+    for name in ("MarkFailed",):
         parameters = states[name]["Parameters"]
         assert parameters["ConditionExpression"] == f"attribute_exists(task_id) AND {IS_ACTIVE}"
         for placeholder, value in ACTIVE_VALUES.items():

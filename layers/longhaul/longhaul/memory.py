@@ -70,7 +70,12 @@ def answer(record: TaskRecord) -> str:
 
 
 def _fits(text: str, at: datetime) -> bool:
-    return len(session_message("assistant", text, at)) <= _BUDGET
+    return encoded_length(session_message("assistant", text, at)) <= _BUDGET
+
+
+def encoded_length(text: str) -> int:
+    """Characters as AgentCore counts them: UTF-16 code units (an emoji outside the BMP counts twice)."""
+    return len(text.encode("utf-16-le")) // 2
 
 
 def _bounded(head: str, detail: str, at: datetime) -> str:

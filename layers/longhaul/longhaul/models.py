@@ -37,12 +37,12 @@ class MemoryDelivery(StrEnum):
     FAILED = "failed"
 
 
-_SESSION_ID = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9_-]{0,99}$")
+_SESSION_ID = re.compile(r"[a-zA-Z0-9][a-zA-Z0-9_-]{0,99}")
 
 
 def is_valid_session_id(session_id: str) -> bool:
     """AgentCore's session id rule: 1-100 characters of letters, digits, '-' and '_', starting alphanumeric."""
-    return bool(_SESSION_ID.match(session_id))
+    return bool(_SESSION_ID.fullmatch(session_id))
 
 
 def utc_now() -> datetime:

@@ -53,9 +53,17 @@ class CursorTooLarge(LonghaulError):
 class WorkerStore(Protocol):
     def get_unscoped(self, task_id: str) -> TaskRecord: ...
     def report_progress(self, task_id: str, fraction: float, message: str) -> None: ...
-    def record_step(self, task_id: str, step_count: int) -> None: ...
+    def mark_started(self, task_id: str) -> None: ...
+    def record_step(self, task_id: str, step_count: int, progress: tuple[float, str] | None = None) -> None: ...
     def complete(
-        self, task_id: str, *, owner: str, step_count: int, result: Any = None, result_ref: ResultRef | None = None
+        self,
+        task_id: str,
+        *,
+        owner: str,
+        step_count: int,
+        result: Any = None,
+        result_ref: ResultRef | None = None,
+        message: str | None = None,
     ) -> bool: ...
     def mark_failed(self, task_id: str, *, owner: str, error_type: str, error_message: str) -> bool: ...
     def mark_cancelled(self, task_id: str, *, owner: str, message: str = ...) -> bool: ...
@@ -119,6 +127,11 @@ class _StepContext:
         if time.monotonic() - self._last_write >= self._min_interval:
             self.flush()
 
+    def take_pending(self) -> tuple[float, str] | None:
+        """The latest progress not written yet (the step's end writes it together with the checkpoint)."""
+        pending, self._pending = self._pending, None
+        return pending
+
     def flush(self) -> None:
         """Write the latest reported progress, if it is not written yet."""
         if self._pending is None:
@@ -154,6 +167,19 @@ class StepRunner:
             )
         kind = get_kind(request.kind)
         params = kind.parse_params(request.params)
+        try:
+            return self._run(kind, params, request, step_number, remaining_ms)
+        except TaskAlreadyTerminal as error:
+            # Cancelled (or otherwise ended) meanwhile: that outcome stands; the workflow only delivers it.
+            logger.info("task ended while its step ran", extra={"status": error.status})
+            return StepOutcome(outcome="done", step_count=request.step_count)
+
+    def _run(
+        self, kind: Any, params: Any, request: StepRequest, step_number: int, remaining_ms: Callable[[], int]
+    ) -> StepOutcome:
+        if step_number == 1:
+            with transient_as_retryable("The task could not be marked started"):
+                self.store.mark_started(request.task_id)
         budget = remaining_ms() / 1000
         # Leave time to write the checkpoint and return before Lambda's hard timeout.
         deadline = time.monotonic() + budget - min(30.0, max(1.0, budget * 0.1))
@@ -163,14 +189,15 @@ class StepRunner:
         started = time.perf_counter()
         with transient_as_retryable(f"Step {step_number} hit a temporary AWS error"):
             outcome = kind.step(params, request.cursor, ctx)
-        ctx.flush()
         metrics.add_metric(name="StepDuration", unit="Milliseconds", value=(time.perf_counter() - started) * 1000)
+        last_progress = ctx.take_pending()
 
         if isinstance(outcome, Done):
-            self._complete(request, step_number, outcome.result)
+            self._complete(request, step_number, outcome.result, last_progress[1] if last_progress else None)
             return StepOutcome(outcome="done", step_count=step_number)
         with transient_as_retryable("The step's checkpoint could not be saved"):
-            self.store.record_step(request.task_id, step_number)  # also stops here if the task was cancelled
+            # One write: the step count and the step's last progress.
+            self.store.record_step(request.task_id, step_number, last_progress)
         if isinstance(outcome, Continue):
             return StepOutcome(outcome="continue", cursor=_checked_cursor(outcome.cursor), step_count=step_number)
         if isinstance(outcome, Sleep):
@@ -180,7 +207,7 @@ class StepRunner:
             )
         raise TypeError(f"step of {kind.name!r} returned {type(outcome).__name__}, not Continue, Sleep or Done")
 
-    def _complete(self, request: StepRequest, step_number: int, result: Any) -> None:
+    def _complete(self, request: StepRequest, step_number: int, result: Any, message: str | None) -> None:
         """Store the result and mark the task completed in one conditional write (large results go to S3 first)."""
         body = json.dumps(result, separators=(",", ":")).encode()
         if len(body) > MAX_RESULT_BYTES:
@@ -198,6 +225,7 @@ class StepRunner:
                     step_count=step_number,
                     result=None if ref else result,
                     result_ref=ref,
+                    message=message,
                 )
             except TaskAlreadyTerminal as error:
                 # Cancelled (or failed) first: that outcome stands, and the result is not kept.

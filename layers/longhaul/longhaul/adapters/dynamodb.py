@@ -234,26 +234,52 @@ class DynamoTaskStore(AwsAdapter):
             on_refused=lambda old: ProgressWentBackwards(f"progress {fraction} < {old.get('progress', {}).get('N')}"),
         )
 
-    def record_step(self, task_id: str, step_count: int) -> None:
-        """Count a finished step; the count only moves forward (a retried step does not count twice)."""
+    def mark_started(self, task_id: str) -> None:
+        """The first step begins: ``started_at`` once. TaskAlreadyTerminal when it was cancelled before it started."""
+        self._update(
+            task_id,
+            "SET started_at = if_not_exists(started_at, :now), message = :m, updated_at = :now",
+            IS_ACTIVE,
+            {":m": _s("started")},
+        )
+
+    def record_step(self, task_id: str, step_count: int, progress: tuple[float, str] | None = None) -> None:
+        """Count a finished step, with the step's last progress in the same write. The count only moves forward (a
+        retried step does not count twice), and so does progress."""
+        update, condition = (
+            "SET step_count = :n, updated_at = :now",
+            f"{IS_ACTIVE} AND (attribute_not_exists(step_count) OR step_count < :n)",
+        )
+        values: dict[str, Any] = {":n": _n(step_count)}
+        if progress is not None:
+            update += ", progress = :p, message = :m"
+            condition += " AND progress <= :p"
+            values.update({":p": _n(progress[0]), ":m": _s(progress[1])})
         try:
-            self._update(
-                task_id,
-                "SET step_count = :n, updated_at = :now",
-                f"{IS_ACTIVE} AND (attribute_not_exists(step_count) OR step_count < :n)",
-                {":n": _n(step_count)},
-            )
+            self._update(task_id, update, condition, values)
         except ClientError as error:
             if not _conditional_failed(error):
-                raise  # refused only because the count is already there: a retried step
+                raise
+            if progress is not None:  # progress went backwards, or a retried step: count it without the progress
+                self.record_step(task_id, step_count)
 
     def complete(
-        self, task_id: str, *, owner: str, step_count: int, result: Any = None, result_ref: ResultRef | None = None
+        self,
+        task_id: str,
+        *,
+        owner: str,
+        step_count: int,
+        result: Any = None,
+        result_ref: ResultRef | None = None,
+        message: str | None = None,
     ) -> bool:
-        """Mark completed with the result: the one moment a task succeeds. False when it already was (a retried
-        step); TaskAlreadyTerminal when it failed or was cancelled first."""
+        """Mark completed with the result (and the last step's message): the one moment a task succeeds. False when
+        it already was (a retried step); TaskAlreadyTerminal when it failed or was cancelled first."""
         values: dict[str, Any] = {":one": _n(1), ":steps": _n(step_count)}
         sets = ["progress = :one", "step_count = :steps"]
+        if message is not None:
+            sets.append("message = :message")
+            values[":message"] = _s(message)
         if result_ref is not None:
             sets.append("result_ref = :ref")
             values[":ref"] = _serializer.serialize(_dynamo_value(result_ref.model_dump(mode="json")))
