@@ -16,7 +16,7 @@ from typing import Any
 
 import boto3
 
-from longhaul_dev import moto_lambda
+from longhaul_dev import moto_lambda, strict_aws
 from longhaul_dev.template import Resolver, function_specs, load_template, substituted_definition
 
 # Moto executes state machines only when told to. Its Docker-free Lambda ("use_docker": False) would echo
@@ -54,6 +54,7 @@ def _dummy_zip() -> bytes:
 
 def create_local_stack(stack_name: str = "longhaul-local", region: str = "us-east-1") -> LocalStack:
     """Create every resource the workflow needs from template.yaml's definitions and route its Lambdas here."""
+    strict_aws.install()  # AgentCore's limits and clientToken, atomic DynamoDB conditional writes: as on AWS
     template = load_template()
     resources = template["Resources"]
     resolver = Resolver(template, region=region, stack_name=stack_name)
