@@ -16,7 +16,7 @@ from typing import Any
 
 import boto3
 
-from longhaul_dev import moto_lambda
+from longhaul_dev import moto_lambda, strict_aws
 from longhaul_dev.template import Resolver, function_specs, load_template, substituted_definition
 
 # Moto executes state machines only when told to. Its Docker-free Lambda ("use_docker": False) would echo
@@ -54,6 +54,7 @@ def _dummy_zip() -> bytes:
 
 def create_tasks_table(template: dict[str, Any], table_name: str, region: str = "us-east-1") -> str:
     """The tasks table exactly as template.yaml defines it: keys, indexes (with their projections) and TTL."""
+    strict_aws.install()
     dynamodb = boto3.client("dynamodb", region_name=region)
     props = template["Resources"]["TasksTable"]["Properties"]
     table_args: dict[str, Any] = {
@@ -74,6 +75,7 @@ def create_tasks_table(template: dict[str, Any], table_name: str, region: str = 
 
 def create_local_stack(stack_name: str = "longhaul-local", region: str = "us-east-1") -> LocalStack:
     """Create every resource the workflow needs from template.yaml's definitions and route its Lambdas here."""
+    strict_aws.install()  # AgentCore's limits and clientToken, atomic DynamoDB conditional writes: as on AWS
     template = load_template()
     resources = template["Resources"]
     resolver = Resolver(template, region=region, stack_name=stack_name)
