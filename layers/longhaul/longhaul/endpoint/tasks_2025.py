@@ -100,7 +100,9 @@ def task_of(record: TaskRecord) -> dict[str, Any]:
         "ttl": ttl_ms,
         "pollInterval": _poll_interval_ms(record.kind),
     }
-    message = record.error_message if record.status is TaskStatus.FAILED else record.message
+    # A failed or cancelled record says why in error_message; the progress message is the last one before.
+    ended_early = record.status in (TaskStatus.FAILED, TaskStatus.CANCELLED)
+    message = (record.error_message or record.message) if ended_early else record.message
     if message:
         task["statusMessage"] = message
     return task
@@ -123,7 +125,8 @@ def call_tool_result_of(record: TaskRecord, value: Any, url: str | None) -> dict
         text = f"Task failed: {record.error_type or 'Error'}: {record.error_message or 'no details'}"
         result = {"content": [{"type": "text", "text": text}], "isError": True}
     else:
-        result = {"content": [{"type": "text", "text": f"Task was cancelled: {record.message}"}], "isError": True}
+        reason = record.error_message or "cancelled"
+        result = {"content": [{"type": "text", "text": f"Task was cancelled: {reason}"}], "isError": True}
     result["_meta"] = {RELATED_TASK: {"taskId": record.task_id}}
     return result
 
