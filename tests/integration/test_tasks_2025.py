@@ -5,13 +5,18 @@ from __future__ import annotations
 
 import json
 import time
+import uuid
 from typing import Any
 
 import boto3
 import pytest
 
 from longhaul import runtime
+from longhaul.adapters.dynamodb import DynamoTaskStore
+from longhaul.adapters.s3 import S3Blobs
+from longhaul.endpoint import tasks_2025
 from longhaul.endpoint.tasks_2025 import IDEMPOTENCY_META, IMMEDIATE_RESPONSE, RELATED_TASK, RESULT_NOT_READY
+from longhaul.models import ResultRef, TaskRecord, TaskStatus
 from longhaul_dev.moto_lambda import LocalLambdaContext, load_handler
 from longhaul_dev.template import PROJECT_ROOT
 from tests.conftest import load_event
@@ -203,3 +208,56 @@ def test_task_methods_are_not_served_on_other_versions(rpc):
     assert rpc("tasks/list", {}, version="2025-06-18")["error"]["code"] == -32601
     plain = rpc("tools/call", {**training(), "task": {}}, version="2025-06-18")["result"]
     assert "task" not in plain and plain["structuredContent"]["status"] == "working"  # task ignored, as the spec says
+
+
+def seed(stack, owner: str = ALICE, **fields: Any) -> str:
+    """A record as the workflow leaves it (failed, waiting for input, with a result in S3)."""
+    task_id = uuid.uuid4().hex
+    record = TaskRecord(
+        task_id=task_id,
+        owner=owner,
+        kind="model_training",
+        created_at="2026-11-26T06:00:00.000Z",
+        updated_at="2026-11-26T06:05:00.000Z",
+        expires_at=1_795_672_800 + 86_400,  # a day after createdAt
+        **fields,
+    )
+    DynamoTaskStore(stack.table_name).create(record)
+    return task_id
+
+
+def test_a_failed_task_says_why_in_get_and_result(rpc, stack):
+    task_id = seed(stack, status=TaskStatus.FAILED, error_type="ValueError", error_message="learning rate is NaN")
+    task = rpc("tasks/get", {"taskId": task_id})["result"]
+    assert task["status"] == "failed" and task["statusMessage"] == "learning rate is NaN"
+    assert task["createdAt"] == "2026-11-26T06:00:00.000Z" and task["lastUpdatedAt"] == "2026-11-26T06:05:00.000Z"
+    assert task["ttl"] == 86_400_000  # the record's lifetime from createdAt, in ms
+    result = rpc("tasks/result", {"taskId": task_id})["result"]
+    assert result["isError"] is True and "ValueError: learning rate is NaN" in result["content"][0]["text"]
+    assert result["_meta"][RELATED_TASK] == {"taskId": task_id}
+
+
+def test_a_result_too_large_for_a_response_comes_back_as_a_download_url(rpc, stack):
+    ref = S3Blobs(stack.bucket_name).put_result("big", b'{"rows": "' + b"x" * 64 + b'"}')
+    big = ResultRef(bucket=ref.bucket, key=ref.key, size_bytes=5 * 1024 * 1024)  # as if over the 4 MiB inline limit
+    task_id = seed(stack, status=TaskStatus.COMPLETED, result_ref=big)
+    result = rpc("tasks/result", {"taskId": task_id})["result"]
+    url = result["structuredContent"]["result_url"]
+    assert url.startswith("http") and url in result["content"][0]["text"] and not result.get("isError")
+
+
+def test_a_task_waiting_for_input_shows_input_required_and_its_result_waits(rpc, stack):
+    task_id = seed(stack, status=TaskStatus.INPUT_REQUIRED, message="approve the expensive phase")
+    task = rpc("tasks/get", {"taskId": task_id})["result"]
+    assert task["status"] == "input_required" and task["statusMessage"] == "approve the expensive phase"
+    assert rpc("tasks/result", {"taskId": task_id})["error"]["code"] == RESULT_NOT_READY
+
+
+def test_list_pages_with_a_cursor(rpc, stack, monkeypatch):
+    monkeypatch.setattr(tasks_2025, "LIST_PAGE_SIZE", 2)
+    ids = [seed(stack) for _ in range(3)]
+    first = rpc("tasks/list", {})["result"]
+    second = rpc("tasks/list", {"cursor": first["nextCursor"]})["result"]
+    assert len(first["tasks"]) == 2 and "nextCursor" not in second
+    assert sorted(t["taskId"] for t in first["tasks"] + second["tasks"]) == sorted(ids)
+    assert rpc("tasks/list", {"cursor": first["nextCursor"]}, caller=BOB)["error"]["code"] == -32602
