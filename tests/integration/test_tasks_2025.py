@@ -10,6 +10,7 @@ from typing import Any
 
 import boto3
 import pytest
+from botocore.stub import Stubber
 
 from longhaul import runtime
 from longhaul.adapters.dynamodb import DynamoTaskStore
@@ -261,3 +262,13 @@ def test_list_pages_with_a_cursor(rpc, stack, monkeypatch):
     assert len(first["tasks"]) == 2 and "nextCursor" not in second
     assert sorted(t["taskId"] for t in first["tasks"] + second["tasks"]) == sorted(ids)
     assert rpc("tasks/list", {"cursor": first["nextCursor"]}, caller=BOB)["error"]["code"] == -32602
+
+
+def test_a_start_the_workflow_refuses_is_an_internal_error_worth_retrying(rpc, stack):
+    # The fault where AWS raises it: StartExecution answers AccessDenied (not retried by boto3).
+    workflow = runtime.task_service().workflow
+    with Stubber(workflow.client) as stub:
+        stub.add_client_error("start_execution", service_error_code="AccessDeniedException", http_status_code=400)
+        error = rpc("tools/call", {**training(), "task": {}})["error"]
+    assert error["code"] == -32603 and "could not be started" in error["message"], error
+    assert "Traceback" not in error["message"]

@@ -32,7 +32,7 @@ from mcp_types import INTERNAL_ERROR, INVALID_PARAMS, METHOD_NOT_FOUND
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from longhaul import runtime
-from longhaul.errors import LonghaulError, TaskAlreadyTerminal, TaskNotFound
+from longhaul.errors import LonghaulError, TaskAlreadyTerminal, TaskNotFound, TaskStartFailed
 from longhaul.kinds import all_kinds, get_kind
 from longhaul.models import TaskRecord, TaskStatus
 from longhaul.settings import get_settings
@@ -217,12 +217,10 @@ class Tasks2025:
                 code=METHOD_NOT_FOUND,
                 message=f"Tool {name!r} cannot run as a task (its taskSupport is forbidden): call it without task",
             )
-        key = ((params.get("_meta") or {}) if isinstance(params.get("_meta"), dict) else {}).get(IDEMPOTENCY_META)
-        arguments = params.get("arguments")
-        if isinstance(key, str) and isinstance(arguments, dict) and "idempotency_key" not in arguments:
-            params["arguments"] = {**arguments, "idempotency_key": key}
-        elif isinstance(key, str) and arguments is None:
-            params["arguments"] = {"idempotency_key": key}
+        meta, arguments = params.get("_meta"), params.get("arguments")
+        key = meta.get(IDEMPOTENCY_META) if isinstance(meta, dict) else None
+        if isinstance(key, str) and isinstance(arguments, dict | None) and "idempotency_key" not in (arguments or {}):
+            params["arguments"] = {**(arguments or {}), "idempotency_key": key}  # an explicit argument wins
         # The start tool itself validates the arguments, writes the record and starts the execution; it returns
         # only once the record exists, so the task below is one that tasks/get resolves.
         started = await call_next(replace(ctx, params=params))
@@ -231,7 +229,9 @@ class Tasks2025:
         handle = started.get("structuredContent") or {}
         if started.get("isError") or "task_id" not in handle:
             text = " ".join(c.get("text", "") for c in started.get("content", []) if isinstance(c, dict)).strip()
-            raise MCPError(code=INVALID_PARAMS, message=text or "The task could not be started")
+            # A start the workflow could not confirm is worth retrying (-32603); anything else is the caller's input.
+            code = INTERNAL_ERROR if f"{TaskStartFailed.__name__}:" in text else INVALID_PARAMS
+            raise MCPError(code=code, message=text or "The task could not be started")
         record = await _service(runtime.task_service().get, _owner(ctx), handle["task_id"])
         return {
             "task": task_of(record),
