@@ -220,7 +220,7 @@ def seed(stack, owner: str = ALICE, **fields: Any) -> str:
         kind="model_training",
         created_at="2026-11-26T06:00:00.000Z",
         updated_at="2026-11-26T06:05:00.000Z",
-        expires_at=1_795_672_800 + 86_400,  # a day after createdAt
+        expires_at=1_795_672_800 + 3650 * 86_400,  # ten years after createdAt
         **fields,
     )
     DynamoTaskStore(stack.table_name).create(record)
@@ -232,7 +232,7 @@ def test_a_failed_task_says_why_in_get_and_result(rpc, stack):
     task = rpc("tasks/get", {"taskId": task_id})["result"]
     assert task["status"] == "failed" and task["statusMessage"] == "learning rate is NaN"
     assert task["createdAt"] == "2026-11-26T06:00:00.000Z" and task["lastUpdatedAt"] == "2026-11-26T06:05:00.000Z"
-    assert task["ttl"] == 86_400_000  # the record's lifetime from createdAt, in ms
+    assert task["ttl"] == 3650 * 86_400_000  # the record's lifetime from createdAt, in ms
     result = rpc("tasks/result", {"taskId": task_id})["result"]
     assert result["isError"] is True and "ValueError: learning rate is NaN" in result["content"][0]["text"]
     assert result["_meta"][RELATED_TASK] == {"taskId": task_id}
