@@ -53,7 +53,7 @@ def test_a_kind_reporting_per_item_writes_rarely_and_its_last_report_always_land
     assert outcome.outcome == "done" and store.steps == [1]
     # The result and the last report reach the record in the completing write, before the step returns.
     assert store.completed == ("alice", {"items": 1000}, "item 1000")
-    assert store.progress == [(0.0, "started"), (0.001, "item 1")]
+    assert store.progress == [(0.0, "started")]  # no write per item: the last one comes with the completion
 
 
 def test_a_continuing_step_writes_its_checkpoint_and_last_progress_in_one_write(register_kind):
@@ -69,4 +69,4 @@ def test_a_continuing_step_writes_its_checkpoint_and_last_progress_in_one_write(
     outcome = runner.run_step(StepRequest(task_id="t1", owner="a", kind="halfway", step_count=4), lambda: 60_000)
 
     assert (outcome.outcome, outcome.cursor, outcome.step_count) == ("continue", {"at": 2}, 5)
-    assert store.progress == [(0.25, "a quarter"), (0.5, "half")]  # not started again: step 5
+    assert store.progress == [(0.5, "half")]  # with the checkpoint, in one write; not "started" again (step 5)

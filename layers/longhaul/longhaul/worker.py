@@ -101,9 +101,9 @@ def transient_as_retryable(action: str) -> Iterator[None]:
 
 
 class _StepContext:
-    """The StepContext a kind's step function gets: progress goes to the task record, at most once per
-    ``min_interval`` seconds (a kind may report per item; the table should not pay per item). The latest
-    value is always written before the step returns."""
+    """The StepContext a kind's step function gets: progress goes to the task record at most once per
+    ``min_interval`` seconds (a kind may report per item; the table should not pay per item), and the latest
+    value always reaches the record with the step's checkpoint."""
 
     def __init__(self, store: WorkerStore, task_id: str, step_number: int, deadline: float, min_interval: float = 1.0):
         self._store = store
@@ -111,7 +111,8 @@ class _StepContext:
         self._step_number = step_number
         self._deadline = deadline
         self._min_interval = min_interval
-        self._last_write = -float("inf")
+        # A step shorter than the interval writes its progress only with its checkpoint: one write per step.
+        self._last_write = time.monotonic()
         self._pending: tuple[float, str] | None = None
 
     @property
