@@ -3,12 +3,11 @@
 from aws_lambda_powertools.utilities.data_classes import EventBridgeEvent, event_source
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from longhaul.observability import logger, metrics, tracer
+from longhaul.observability import logger, metrics
 from longhaul.runtime import reconciler
 
 
 @logger.inject_lambda_context(correlation_id_path="detail.name")
-@tracer.capture_lambda_handler(capture_response=False)
 @metrics.log_metrics
 @event_source(data_class=EventBridgeEvent)
 def lambda_handler(event: EventBridgeEvent, context: LambdaContext) -> dict:

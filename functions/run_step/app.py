@@ -3,12 +3,11 @@
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from longhaul.models import StepRequest
-from longhaul.observability import logger, metrics, tracer
+from longhaul.observability import logger, metrics
 from longhaul.runtime import step_runner
 
 
 @logger.inject_lambda_context(correlation_id_path="task_id")
-@tracer.capture_lambda_handler(capture_response=False)
 @metrics.log_metrics
 def lambda_handler(event: dict, context: LambdaContext) -> dict:
     request = StepRequest.model_validate(event)
