@@ -25,6 +25,10 @@ os.environ.update(
     }
 )
 os.environ.pop("AWS_PROFILE", None)
+# Your kinds (template.yaml's LONGHAUL_KINDS), as every function gets them, before the endpoint lists its tools.
+from longhaul_dev.template import configured_kinds
+
+os.environ.setdefault("LONGHAUL_KINDS", configured_kinds())
 
 from moto import mock_aws
 

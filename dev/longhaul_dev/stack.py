@@ -9,6 +9,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import sys
 import time
 import zipfile
 from dataclasses import dataclass, field
@@ -17,7 +18,7 @@ from typing import Any
 import boto3
 
 from longhaul_dev import moto_lambda, strict_aws
-from longhaul_dev.template import Resolver, function_specs, load_template, substituted_definition
+from longhaul_dev.template import PROJECT_ROOT, Resolver, function_specs, load_template, substituted_definition
 
 # Moto executes state machines only when told to. Its Docker-free Lambda ("use_docker": False) would echo
 # the event back without calling _invoke_lambda, so the regular backend is kept and its invoke is patched.
@@ -52,6 +53,12 @@ def _dummy_zip() -> bytes:
     return buffer.getvalue()
 
 
+def put_kinds_on_path() -> None:
+    """Your kinds package (kinds/) importable, as Lambda puts the KindsLayer's python/ on the path."""
+    if str(PROJECT_ROOT) not in sys.path:
+        sys.path.append(str(PROJECT_ROOT))
+
+
 def create_tasks_table(template: dict[str, Any], table_name: str, region: str = "us-east-1") -> str:
     """The tasks table exactly as template.yaml defines it: keys, indexes (with their projections) and TTL."""
     strict_aws.install()
@@ -76,6 +83,7 @@ def create_tasks_table(template: dict[str, Any], table_name: str, region: str = 
 def create_local_stack(stack_name: str = "longhaul-local", region: str = "us-east-1") -> LocalStack:
     """Create every resource the workflow needs from template.yaml's definitions and route its Lambdas here."""
     strict_aws.install()  # AgentCore's limits and clientToken, atomic DynamoDB conditional writes: as on AWS
+    put_kinds_on_path()
     template = load_template()
     resources = template["Resources"]
     resolver = Resolver(template, region=region, stack_name=stack_name)

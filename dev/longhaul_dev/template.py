@@ -42,6 +42,12 @@ def load_template(path: Path = TEMPLATE_PATH) -> dict[str, Any]:
     return yaml.load(path.read_text(), Loader=_CfnLoader)
 
 
+def configured_kinds(template: dict[str, Any] | None = None) -> str:
+    """The LONGHAUL_KINDS every function gets (Globals): the modules of your own task kinds."""
+    variables = (template or load_template())["Globals"]["Function"]["Environment"]["Variables"]
+    return str(variables.get("LONGHAUL_KINDS") or "")
+
+
 @dataclass
 class Resolver:
     """Resolves intrinsic functions against known physical ids, attributes and parameter values."""

@@ -1,15 +1,52 @@
-"""Task kind registry. Register a kind with ``register(kind)``; built-ins are registered on import."""
+"""Task kinds: found by configuration, never by editing this package.
+
+A kind module holds one or more module-level ``TaskKind`` objects (``@task_kind`` makes one from a step function).
+The modules to load are the built-ins plus those named in ``LONGHAUL_KINDS`` (comma-separated module names, e.g.
+``render,etl.nightly``; template.yaml sets it for every function, and ``longhaul new-kind`` adds to it). A module
+that cannot be imported, or that defines no kind, fails loudly at import with its name: a kind is never silently
+absent from the MCP tools.
+"""
 
 from __future__ import annotations
 
+import importlib
+import os
+import re
+
 from longhaul.errors import UnknownTaskKind
-from longhaul.kinds.base import Continue, Done, Sleep, StepContext, StepResult, TaskKind
+from longhaul.kinds.base import Continue, Done, Sleep, StepContext, StepResult, TaskKind, task_kind
+
+KINDS_ENV = "LONGHAUL_KINDS"
+BUILTIN_MODULES = ("longhaul.kinds.model_training", "longhaul.kinds.csv_profile")
+# MCP tool names: 1-128 characters of letters, digits, '_', '-' and '.'.
+TOOL_NAME = re.compile(r"[A-Za-z0-9_.-]{1,128}")
+# The endpoint's own tools: a kind by one of these names would hide it.
+RESERVED_NAMES = frozenset(
+    {
+        "get_task_status",
+        "get_task_result",
+        "cancel_task",
+        "list_tasks",
+        "wait_for_task",
+        "respond_to_task",
+        "create_upload_url",
+    }
+)
 
 _REGISTRY: dict[str, TaskKind] = {}
+_LOADED: set[str] = set()
+
+
+class KindModuleError(ImportError):
+    """A module named as holding task kinds could not be imported, or defines none."""
 
 
 def register(kind: TaskKind) -> TaskKind:
-    """Add a task kind; its name becomes the MCP tool name, so it must be unique."""
+    """Add a task kind; its name becomes an MCP tool name, so it must be a valid one and unique."""
+    if not TOOL_NAME.fullmatch(kind.name):
+        raise ValueError(f"task kind name {kind.name!r} is not a valid MCP tool name: 1-128 of [A-Za-z0-9_.-]")
+    if kind.name in RESERVED_NAMES:
+        raise ValueError(f"task kind name {kind.name!r} is taken by one of longhaul's own tools")
     if kind.name in _REGISTRY and _REGISTRY[kind.name] is not kind:
         raise ValueError(f"task kind {kind.name!r} is already registered")
     _REGISTRY[kind.name] = kind
@@ -21,7 +58,40 @@ def unregister(name: str) -> None:
     _REGISTRY.pop(name, None)
 
 
+def configured_modules(environ: dict[str, str] | None = None) -> list[str]:
+    """The built-in kind modules and those named in LONGHAUL_KINDS, in order, each once."""
+    names = (environ if environ is not None else os.environ).get(KINDS_ENV, "")
+    extra = [name.strip() for name in names.split(",") if name.strip()]
+    return list(dict.fromkeys([*BUILTIN_MODULES, *extra]))
+
+
+def load_module(name: str) -> list[TaskKind]:
+    """Import a kind module and register every TaskKind it defines at module level."""
+    try:
+        module = importlib.import_module(name)
+    except ImportError as error:
+        raise KindModuleError(f"task kind module {name!r} (from {KINDS_ENV}) cannot be imported: {error}") from error
+    found = [value for value in vars(module).values() if isinstance(value, TaskKind)]
+    if not found:
+        raise KindModuleError(
+            f"task kind module {name!r} defines no task kind: decorate a step function with @task_kind "
+            "(or assign a TaskKind at module level)"
+        )
+    for kind in found:
+        register(kind)
+    _LOADED.add(name)
+    return found
+
+
+def load_configured() -> None:
+    """Load every configured kind module not loaded yet (cheap when nothing changed)."""
+    for name in configured_modules():
+        if name not in _LOADED:
+            load_module(name)
+
+
 def get_kind(name: str) -> TaskKind:
+    load_configured()
     try:
         return _REGISTRY[name]
     except KeyError:
@@ -29,27 +99,25 @@ def get_kind(name: str) -> TaskKind:
 
 
 def all_kinds() -> list[TaskKind]:
+    load_configured()
     return [_REGISTRY[name] for name in sorted(_REGISTRY)]
 
 
-def _register_builtins() -> None:
-    from longhaul.kinds import csv_profile, model_training
-
-    register(model_training.KIND)
-    register(csv_profile.KIND)
-
-
-_register_builtins()
+load_configured()
 
 __all__ = [
     "Continue",
     "Done",
+    "KindModuleError",
     "Sleep",
     "StepContext",
     "StepResult",
     "TaskKind",
     "all_kinds",
+    "configured_modules",
     "get_kind",
+    "load_module",
     "register",
+    "task_kind",
     "unregister",
 ]

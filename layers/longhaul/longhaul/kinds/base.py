@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Generic, Protocol, TypeVar
+from typing import Any, Generic, Protocol, TypeVar, get_type_hints
 
 from pydantic import BaseModel
 
@@ -71,3 +72,34 @@ class TaskKind(Generic[P]):
 
     def parse_params(self, raw: dict[str, Any]) -> P:
         return self.params_model.model_validate(raw)
+
+
+def task_kind(
+    *, name: str | None = None, title: str | None = None, description: str | None = None, poll_interval_seconds: int = 5
+) -> Callable[[Callable[[Any, Any, StepContext], StepResult]], TaskKind[Any]]:
+    """Make a task kind of a typed step function: ``def render(params: RenderParams, cursor, ctx) -> StepResult``.
+
+    The params model is the first parameter's annotation, the name the function's (unless given), and the
+    description - what the model reads to choose the tool - the function's docstring. The module that defines it
+    is named in LONGHAUL_KINDS, and the kind becomes an MCP tool.
+    """
+
+    def make(step: Callable[[Any, Any, StepContext], StepResult]) -> TaskKind[Any]:
+        parameters = list(inspect.signature(step).parameters)
+        params_model = get_type_hints(step).get(parameters[0]) if parameters else None
+        if not (isinstance(params_model, type) and issubclass(params_model, BaseModel)):
+            raise TypeError(f"{step.__name__}: annotate its first parameter with a pydantic model of the params")
+        text = description or inspect.getdoc(step)
+        if not text:
+            raise TypeError(f"{step.__name__}: give it a docstring saying what the task does (the tool description)")
+        kind_name = name or step.__name__
+        return TaskKind(
+            name=kind_name,
+            title=title or kind_name.replace("_", " ").capitalize(),
+            description=text,
+            params_model=params_model,
+            step=step,
+            poll_interval_seconds=poll_interval_seconds,
+        )
+
+    return make

@@ -1,0 +1,99 @@
+"""`longhaul new-kind hello` on a copy of the project: the kind it writes passes its own test, is an MCP tool,
+and runs to completion on the local stack, without a change to the longhaul package."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from longhaul_dev.scaffold import new_kind, register_in_template
+from longhaul_dev.template import PROJECT_ROOT
+
+RUN_HELLO = textwrap.dedent(
+    """
+    import json, os, time
+    from moto import mock_aws
+    from longhaul_dev import moto_lambda
+    from longhaul_dev.stack import MOTO_CONFIG, apply_environment, create_local_stack, wait_for_execution
+    with mock_aws(config=MOTO_CONFIG):
+        moto_lambda.install()
+        apply_environment(create_local_stack())
+        from longhaul import runtime
+        from longhaul.endpoint.server import mcp
+        tools = [tool.name for tool in mcp._tool_manager.list_tools()]
+        record = runtime.task_service().start("me", "hello", {"items": 3, "seconds_per_item": 0})
+        status = wait_for_execution(record.execution_arn)["status"]
+        final = runtime.task_service().get("me", record.task_id)
+        print(json.dumps({"tools": tools, "status": status, "result": final.result, "kinds": os.environ["LONGHAUL_KINDS"]}))
+    """
+)
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    """The project as a fresh clone has it (tracked files), in a scratch folder."""
+    files = subprocess.run(["git", "ls-files"], cwd=PROJECT_ROOT, capture_output=True, text=True, check=True)
+    for name in files.stdout.splitlines():
+        source = PROJECT_ROOT / name
+        if source.is_file():
+            (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source, tmp_path / name)
+    return tmp_path
+
+
+def run_in(project: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join(str(project / p) for p in ("dev", "layers/longhaul", ".")),
+        "LONGHAUL_KINDS": "",
+    }
+    env.pop("LONGHAUL_KINDS")
+    return subprocess.run([sys.executable, *args], cwd=project, env=env, capture_output=True, text=True, timeout=300)
+
+
+def test_a_new_kind_passes_its_test_is_a_tool_and_runs_to_completion(project):
+    made = run_in(project, "-m", "longhaul_dev.cli", "new-kind", "hello")
+    assert made.returncode == 0, made.stderr
+    assert "wrote kinds/hello.py" in made.stdout and "Sid: HelloAccess" in made.stdout
+    assert 'LONGHAUL_KINDS: "kinds.hello"' in (project / "template.yaml").read_text()
+
+    tested = run_in(project, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests/unit/test_kind_hello.py")
+    assert tested.returncode == 0, tested.stdout + tested.stderr
+
+    ran = run_in(project, "-c", RUN_HELLO)
+    assert ran.returncode == 0, ran.stderr[-3000:]
+    outcome = __import__("json").loads(ran.stdout.strip().splitlines()[-1])
+    assert "hello" in outcome["tools"] and outcome["kinds"] == "kinds.hello"
+    assert (outcome["status"], outcome["result"]) == ("SUCCEEDED", {"items": 3})
+    changed = subprocess.run(
+        ["git", "diff", "--no-index", "--stat", str(PROJECT_ROOT / "layers"), str(project / "layers")],
+        capture_output=True,
+        text=True,
+    )
+    assert changed.stdout == ""  # the longhaul package is untouched
+
+
+def test_new_kind_refuses_bad_taken_and_existing_names(project):
+    with pytest.raises(ValueError, match="lower_snake_case"):
+        new_kind("Hello World", project)
+    with pytest.raises(ValueError, match="taken"):
+        new_kind("model_training", project)
+    with pytest.raises(ValueError, match="taken"):
+        new_kind("list_tasks", project)
+    new_kind("once", project)
+    with pytest.raises(ValueError, match="exists already"):
+        new_kind("once", project)
+
+
+def test_registration_edits_only_the_kinds_line(tmp_path):
+    template = tmp_path / "template.yaml"
+    template.write_text('Globals:\n  # keep me\n      LONGHAUL_KINDS: "kinds.a"\nResources: {}\n')
+    register_in_template(template, "kinds.b")
+    register_in_template(template, "kinds.b")
+    assert template.read_text() == 'Globals:\n  # keep me\n      LONGHAUL_KINDS: "kinds.a,kinds.b"\nResources: {}\n'
