@@ -18,7 +18,14 @@ from typing import Any
 import boto3
 
 from longhaul_dev import moto_lambda, strict_aws
-from longhaul_dev.template import PROJECT_ROOT, Resolver, function_specs, load_template, substituted_definition
+from longhaul_dev.template import (
+    PROJECT_ROOT,
+    Resolver,
+    configured_kinds,
+    function_specs,
+    load_template,
+    substituted_definition,
+)
 
 # Moto executes state machines only when told to. Its Docker-free Lambda ("use_docker": False) would echo
 # the event back without calling _invoke_lambda, so the regular backend is kept and its invoke is patched.
@@ -53,10 +60,12 @@ def _dummy_zip() -> bytes:
     return buffer.getvalue()
 
 
-def put_kinds_on_path() -> None:
-    """Your kinds package (kinds/) importable, as Lambda puts the KindsLayer's python/ on the path."""
+def put_kinds_on_path(template: dict[str, Any]) -> None:
+    """Your kinds importable and named before any handler is loaded (the endpoint lists its tools on import), as
+    Lambda puts the KindsLayer's python/ on the path and the function's LONGHAUL_KINDS in its environment."""
     if str(PROJECT_ROOT) not in sys.path:
         sys.path.append(str(PROJECT_ROOT))
+    os.environ.setdefault("LONGHAUL_KINDS", configured_kinds(template))
 
 
 def create_tasks_table(template: dict[str, Any], table_name: str, region: str = "us-east-1") -> str:
@@ -83,8 +92,8 @@ def create_tasks_table(template: dict[str, Any], table_name: str, region: str = 
 def create_local_stack(stack_name: str = "longhaul-local", region: str = "us-east-1") -> LocalStack:
     """Create every resource the workflow needs from template.yaml's definitions and route its Lambdas here."""
     strict_aws.install()  # AgentCore's limits and clientToken, atomic DynamoDB conditional writes: as on AWS
-    put_kinds_on_path()
     template = load_template()
+    put_kinds_on_path(template)
     resources = template["Resources"]
     resolver = Resolver(template, region=region, stack_name=stack_name)
     account = resolver.account

@@ -30,7 +30,8 @@ RUN_HELLO = textwrap.dedent(
         record = runtime.task_service().start("me", "hello", {"items": 3, "seconds_per_item": 0})
         status = wait_for_execution(record.execution_arn)["status"]
         final = runtime.task_service().get("me", record.task_id)
-        print(json.dumps({"tools": tools, "status": status, "result": final.result, "kinds": os.environ["LONGHAUL_KINDS"]}))
+        kinds = os.environ["LONGHAUL_KINDS"]
+        print(json.dumps({"tools": tools, "status": status, "result": final.result, "kinds": kinds}))
     """
 )
 
@@ -48,12 +49,8 @@ def project(tmp_path: Path) -> Path:
 
 
 def run_in(project: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {
-        **os.environ,
-        "PYTHONPATH": os.pathsep.join(str(project / p) for p in ("dev", "layers/longhaul", ".")),
-        "LONGHAUL_KINDS": "",
-    }
-    env.pop("LONGHAUL_KINDS")
+    env = {k: v for k, v in os.environ.items() if k != "LONGHAUL_KINDS"}  # from the copy's template.yaml only
+    env["PYTHONPATH"] = os.pathsep.join(str(project / p) for p in ("dev", "layers/longhaul", "."))
     return subprocess.run([sys.executable, *args], cwd=project, env=env, capture_output=True, text=True, timeout=300)
 
 

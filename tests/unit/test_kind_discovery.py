@@ -70,7 +70,7 @@ def test_a_module_that_defines_no_kind_fails_naming_it(kind_dir, monkeypatch):
 
 def test_a_module_that_cannot_be_imported_fails_naming_it(kind_dir, monkeypatch):
     monkeypatch.setenv("LONGHAUL_KINDS", "lh_test_missing")
-    with pytest.raises(KindModuleError, match="'lh_test_missing'.*cannot be imported"):
+    with pytest.raises(KindModuleError, match=r"'lh_test_missing'.*cannot be imported"):
         kinds.get_kind("model_training")
 
 
