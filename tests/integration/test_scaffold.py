@@ -4,6 +4,7 @@ and runs to completion on the local stack, without a change to the longhaul pack
 from __future__ import annotations
 
 import os
+import shlex
 import shutil
 import subprocess
 import sys
@@ -49,19 +50,29 @@ def project(tmp_path: Path) -> Path:
 
 
 def run_in(project: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """Run a command in the copy, importing the copy's code (not this checkout's editable install)."""
     env = {k: v for k, v in os.environ.items() if k != "LONGHAUL_KINDS"}  # from the copy's template.yaml only
     env["PYTHONPATH"] = os.pathsep.join(str(project / p) for p in ("dev", "layers/longhaul", "."))
-    return subprocess.run([sys.executable, *args], cwd=project, env=env, capture_output=True, text=True, timeout=300)
+    command = list(args) if args[0].startswith("/") else [sys.executable, *args]
+    return subprocess.run(command, cwd=project, env=env, capture_output=True, text=True, timeout=300)
+
+
+def documented_commands() -> list[list[str]]:
+    """The commands docs/kinds.md tells a user to run first, as written there."""
+    text = (PROJECT_ROOT / "docs" / "kinds.md").read_text()
+    block = text.split("## Start from the scaffold", 1)[1].split("```bash\n", 1)[1].split("```", 1)[0]
+    return [shlex.split(line) for line in block.splitlines() if line.strip()]
 
 
 def test_a_new_kind_passes_its_test_is_a_tool_and_runs_to_completion(project):
-    made = run_in(project, "-m", "longhaul_dev.cli", "new-kind", "hello")
+    commands = documented_commands()
+    assert [c[:2] for c in commands] == [[".venv/bin/longhaul", "new-kind"], [".venv/bin/pytest", "-q"]]
+    venv_bin = Path(sys.executable).parent
+    made, tested = (run_in(project, str(venv_bin / c[0].removeprefix(".venv/bin/")), *c[1:]) for c in commands)
     assert made.returncode == 0, made.stderr
     assert "wrote kinds/hello.py" in made.stdout and "Sid: HelloAccess" in made.stdout
     assert 'LONGHAUL_KINDS: "kinds.hello"' in (project / "template.yaml").read_text()
-
-    tested = run_in(project, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests/unit/test_kind_hello.py")
-    assert tested.returncode == 0, tested.stdout + tested.stderr
+    assert tested.returncode == 0 and "2 passed" in tested.stdout, tested.stdout + tested.stderr
 
     ran = run_in(project, "-c", RUN_HELLO)
     assert ran.returncode == 0, ran.stderr[-3000:]
