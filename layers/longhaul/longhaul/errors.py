@@ -57,3 +57,12 @@ class TransientStepError(LonghaulError):
 
 class StepLimitExceeded(LonghaulError):
     """The task ran more steps than one execution may hold (Step Functions' 25,000-event history)."""
+
+
+class InputNotFound(LonghaulError):
+    """No such input file for this caller. A key outside the caller's own prefix, or one S3 refuses (403),
+    raises this with the same message as a missing key, so an input's existence never leaks across owners."""
+
+    def __init__(self, key: str):
+        super().__init__(f"Input {key!r} not found: upload it with create_upload_url and pass the input_key it returns")
+        self.key = key
