@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from pydantic import ValidationError
 
@@ -113,7 +115,7 @@ def test_csv_profile_reads_only_its_owners_inputs_and_foreign_answers_like_missi
 
 
 def test_csv_profile_imports_no_aws_sdk():
-    source = open(csv_kind.__file__).read()
+    source = Path(csv_kind.__file__).read_text()
     assert "boto" not in source and "lru_cache" not in source
 
 

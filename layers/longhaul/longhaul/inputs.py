@@ -17,6 +17,7 @@ from longhaul.errors import InputNotFound, InvalidTaskParams
 INPUTS_PREFIX = "inputs/"
 MAX_FILENAME_CHARS = 200
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
+_DOTS = re.compile(r"\.{2,}")
 
 
 def input_prefix(owner: str) -> str:
@@ -27,9 +28,10 @@ def input_prefix(owner: str) -> str:
 
 def safe_filename(filename: str) -> str:
     """A file name that is one plain S3 key segment: letters, digits, '.', '_' and '-' (runs of anything else
-    become '_'), no leading dots, at most 200 characters. Raises InvalidTaskParams when nothing usable is left."""
-    name = _UNSAFE.sub("_", filename).lstrip(".")[:MAX_FILENAME_CHARS]
-    if not name.strip("_"):
+    become '_', of dots one '.'), no leading dot, at most 200 characters. Raises InvalidTaskParams when nothing
+    usable is left."""
+    name = _DOTS.sub(".", _UNSAFE.sub("_", filename)).lstrip(".")[:MAX_FILENAME_CHARS]
+    if not re.search(r"[A-Za-z0-9]", name):
         raise InvalidTaskParams(
             "filename must contain at least one letter or digit (allowed: letters, digits, '.', '_', '-')"
         )
