@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from typing import Any
 
 import boto3
@@ -27,12 +26,15 @@ LEAKS = re.compile(r'Traceback|File "|site-packages|\.py\b|longhaul\.|longhaul_d
 CRASH = re.compile(r'"Error executing tool [^":]*"')
 
 
-@dataclass
 class Endpoint:
-    stack: LocalStack
-    handler: Any
-    writes: list[str] = field(default_factory=list)
-    requests: int = 0
+    def __init__(self, stack: LocalStack, handler: Any, writes: list[str]):
+        self.stack = stack
+        self.handler = handler
+        self.writes = writes  # successful DynamoDB write calls, in order
+        self.requests = 0
+
+    def __repr__(self) -> str:
+        return f"Endpoint(requests={self.requests}, writes={len(self.writes)})"
 
     def invoke(self, event: dict[str, Any]) -> dict[str, Any]:
         self.requests += 1
