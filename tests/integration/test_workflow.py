@@ -264,7 +264,7 @@ def test_csv_profile_of_a_missing_or_another_owners_file_fails_alike(stack):
 def test_a_result_too_large_for_one_response_is_handed_out_as_a_download_url(stack, register_kind, monkeypatch):
     from longhaul import tasks
 
-    monkeypatch.setattr(tasks, "MAX_INLINE_CANDIDATE_BYTES", 100_000)
+    monkeypatch.setattr(tasks, "UNMEASURED_INLINE_BYTES", 100_000)
     big = {"blob": "y" * 150_000}
     register_kind(kind("huge_result", lambda params, cursor, ctx: Done(big)))
     service = runtime.task_service()

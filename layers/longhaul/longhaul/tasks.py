@@ -24,6 +24,9 @@ MAX_PARAMS_BYTES = 32 * 1024
 # answers at most 6 MB). A response holds the result at least twice (structured content and its text copy), so
 # a stored result over half that budget cannot fit and is not even read: it gets a short-lived download URL.
 MAX_INLINE_CANDIDATE_BYTES = 5 * 1024 * 1024 // 2
+# Without a measure from the caller: the worst a stored byte grows to in a response (a backslash, escaped in the
+# text copy and again in the Lambda payload) is 6x, so this much is inline whatever its content.
+UNMEASURED_INLINE_BYTES = 5 * 1024 * 1024 // 6
 RESULT_URL_SECONDS = 900
 UPLOAD_URL_SECONDS = 900
 
@@ -146,12 +149,13 @@ class TaskService:
     ) -> tuple[TaskRecord, Any, str | None]:
         """The task, its result value, and a download URL instead of the value when the result does not fit one
         response. ``fits(record, value)`` is the caller's measure of its real response (all of it, as sent); a result
-        stored in S3 is read back whole only when it could fit at all."""
+        stored in S3 is read back whole only when it could fit at all. Without ``fits``, the worst case decides."""
         record = self.store.get(task_id, owner)
         ref = record.result_ref
         if ref is None:
             return record, record.result, None  # inline results are small (INLINE_RESULT_MAX_BYTES)
-        if ref.size_bytes <= MAX_INLINE_CANDIDATE_BYTES:
+        limit = MAX_INLINE_CANDIDATE_BYTES if fits is not None else UNMEASURED_INLINE_BYTES
+        if ref.size_bytes <= limit:
             value = json.loads(self.blobs.get(ref))
             if fits is None or fits(record, value):
                 return record, value, None
