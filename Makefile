@@ -79,10 +79,33 @@ format: $(STAMP) ## Format and autofix with ruff
 test: lint validate $(STRANDS_STAMP) ## The whole suite: lint, validate, unit and integration tests (e2e only with AWS_SAM_STACK_NAME)
 	LONGHAUL_STRANDS_PYTHON=$(STRANDS_VENV)/bin/python $(BIN)/pytest
 
+reliability: $(STAMP) ## Run the fault matrix and write docs/reliability.md from it
+	$(BIN)/pytest -q -p no:cacheprovider tests/integration/test_faults.py --reliability-report docs/reliability.md
+
 dev: $(STAMP) ## Run the whole system locally on moto; MCP at http://127.0.0.1:8765/mcp
 	$(BIN)/longhaul dev
 
 clean: ## Remove the virtual environments and build output
-	rm -rf $(VENV) .venv-sam .venv-strands .aws-sam node_modules .pytest_cache .ruff_cache .mypy_cache
+	rm -rf $(VENV) .venv-sam .venv-strands .venv-mcp1 .aws-sam node_modules .pytest_cache .ruff_cache .mypy_cache
 
-.PHONY: help install requirements lint format validate build invoke test dev clean
+.PHONY: help install requirements lint format validate build invoke test reliability dev clean
+
+# 2025-11-25 task clients on the mcp 1.x line (the Python SDK 1.x and Strands Agents on it) in their own venv: longhaul
+# serves with mcp 2.x, whose client no longer speaks the experimental tasks utility. The TypeScript SDK 1.x client
+# comes from package.json (node_modules).
+MCP1_VENV := .venv-mcp1
+MCP1_STAMP := $(MCP1_VENV)/.installed
+
+$(MCP1_STAMP):
+	$(PYTHON) -m venv $(MCP1_VENV)
+	$(MCP1_VENV)/bin/pip install --quiet --upgrade pip
+	$(MCP1_VENV)/bin/pip install --quiet "mcp==1.30.0" "strands-agents==1.62.0"
+	touch $(MCP1_STAMP)
+
+test-task-clients: $(STAMP) $(NODE_STAMP) $(MCP1_STAMP) ## Only the 2025-11-25 task client tests (TS SDK 1.x, Python SDK 1.x, Strands on mcp 1.x)
+	LONGHAUL_MCP1_PYTHON=$(MCP1_VENV)/bin/python $(BIN)/pytest -q tests/integration/test_tasks_2025.py tests/integration/test_tasks_2025_clients.py
+
+# `make test` installs them too (the tests find .venv-mcp1 at its default path).
+test: $(MCP1_STAMP)
+
+.PHONY: test-task-clients

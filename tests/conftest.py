@@ -31,7 +31,9 @@ from moto import mock_aws
 from longhaul import kinds, runtime
 from longhaul.kinds.base import TaskKind
 from longhaul_dev import moto_lambda
-from longhaul_dev.stack import MOTO_CONFIG, LocalStack, create_local_stack
+from longhaul_dev.faults import AwsFaults
+from longhaul_dev.stack import MOTO_CONFIG, LocalStack, create_local_stack, create_tasks_table
+from longhaul_dev.template import load_template
 
 EVENTS = Path(__file__).resolve().parents[1] / "events"
 
@@ -40,11 +42,16 @@ def load_event(relative: str) -> dict[str, Any]:
     return json.loads((EVENTS / relative).read_text())
 
 
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--reliability-report", help="write the fault matrix (tests/integration/test_faults.py) here")
+
+
 @pytest.fixture
 def stack(monkeypatch: pytest.MonkeyPatch) -> Iterator[LocalStack]:
     """template.yaml's resources in moto, Step Functions executing the real ASL, handlers run in-process."""
     with mock_aws(config=MOTO_CONFIG):
         moto_lambda.install()
+        moto_lambda.invocations.clear()
         local = create_local_stack()
         for name, value in local.environment.items():
             monkeypatch.setenv(name, value)
@@ -54,6 +61,13 @@ def stack(monkeypatch: pytest.MonkeyPatch) -> Iterator[LocalStack]:
         finally:
             moto_lambda.uninstall()
             runtime.reset()
+
+
+@pytest.fixture
+def tasks_table() -> Iterator[str]:
+    """Only the tasks table (template.yaml's keys, indexes and TTL) in moto: for tests that need nothing else."""
+    with mock_aws():
+        yield create_tasks_table(load_template(), "longhaul-test-tasks")
 
 
 @pytest.fixture
@@ -69,3 +83,16 @@ def register_kind() -> Iterator[Callable[[TaskKind], TaskKind]]:
     yield _register
     for name in added:
         kinds.unregister(name)
+
+
+@pytest.fixture
+def aws_faults(stack: LocalStack) -> Iterator[AwsFaults]:
+    """AWS errors injected at the boto3 call (and Lambda crashes at the Lambda service) for one test."""
+    faults = AwsFaults()
+    with faults.installed():
+        runtime.reset()  # the handlers' clients are built from here on, with the faults hooked in
+        try:
+            yield faults
+        finally:
+            moto_lambda.faults.pending.clear()
+            runtime.reset()

@@ -192,12 +192,15 @@ def streaming_front(auth: str) -> Any:
 
 @dataclass
 class Watcher:
-    """Polls the local stack: prints task transitions, and delivers "Execution Status Change" events for
-    executions that ended FAILED / TIMED_OUT / ABORTED to ReconcileFunction, as the EventBridge rule does."""
+    """Polls the local stack: prints task transitions, delivers "Execution Status Change" events for
+    executions that ended FAILED / TIMED_OUT / ABORTED to ReconcileFunction, as the EventBridge rule does, and runs
+    SweepFunction every ``sweep_interval`` seconds, as its schedule does."""
 
     stack: LocalStack
     log: Callable[[str], None] | None = print
     interval: float = 0.5
+    sweep_interval: float = 60.0
+    _next_sweep: float = 0.0
     _seen: dict[str, tuple[str, float, str]] = field(default_factory=dict)
     _reconciled: set[str] = field(default_factory=set)
     _stop: threading.Event = field(default_factory=threading.Event)
@@ -237,6 +240,9 @@ class Watcher:
                 if execution["executionArn"] not in self._reconciled:
                     self._reconciled.add(execution["executionArn"])
                     self._deliver(sfn.describe_execution(executionArn=execution["executionArn"]))
+        if time.monotonic() >= self._next_sweep:
+            self._next_sweep = time.monotonic() + self.sweep_interval
+            boto3.client("lambda").invoke(FunctionName=self.stack.functions["SweepFunction"], Payload=b"{}")
 
     def _deliver(self, execution: dict[str, Any]) -> None:
         import boto3

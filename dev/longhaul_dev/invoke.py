@@ -37,6 +37,8 @@ from longhaul_dev.template import PROJECT_ROOT, FunctionSpec, Resolver, function
 
 SAMCONFIG = PROJECT_ROOT / "samconfig.toml"
 LOCAL_SESSION_ID = "local-session"
+# The result a seeded completed task holds (a WriteResult sample event names a task whose last step has finished).
+SEEDED_RESULT = {"model_name": "demo-model", "epochs": 3, "final_loss": 1.230916, "final_accuracy": 0.5173}
 
 
 def add_parser(commands: argparse._SubParsersAction) -> None:
@@ -128,7 +130,7 @@ def invoke_local(
             os.environ.update({**stack.function_environments[spec.logical_id], **overrides})
             runtime.reset()
             if seed:
-                seed_task(event, stack.table_name)
+                seed_task(event, stack.table_name, completed=spec.logical_id == "WriteResultFunction")
             context = moto_lambda.LocalLambdaContext(
                 function_name=stack.functions[spec.logical_id],
                 timeout_seconds=int(stack.resolver.resolve(spec.timeout)),
@@ -180,11 +182,12 @@ def task_in_event(event: Any) -> tuple[str, str | None] | None:
     return None
 
 
-def seed_task(event: Any, table_name: str) -> None:
-    """Create the task the event refers to, as the MCP endpoint would have, unless it exists already."""
+def seed_task(event: Any, table_name: str, *, completed: bool = False) -> None:
+    """Create the task the event refers to, as the MCP endpoint would have, unless it exists already. ``completed``
+    seeds a task whose last step finished (what WriteResultFunction delivers)."""
     from longhaul.adapters.dynamodb import DynamoTaskStore
     from longhaul.errors import TaskAlreadyExists
-    from longhaul.models import TaskRecord, iso, utc_now
+    from longhaul.models import TaskRecord, TaskStatus, iso, utc_now
     from longhaul.settings import get_settings
 
     found = task_in_event(event)
@@ -208,11 +211,15 @@ def seed_task(event: Any, table_name: str) -> None:
         expires_at=int((now + timedelta(days=settings.task_ttl_days)).timestamp()),
         session_id=LOCAL_SESSION_ID,
     )
+    if completed:
+        record = record.model_copy(
+            update={"status": TaskStatus.COMPLETED, "progress": 1.0, "ended_at": iso(now), "result": SEEDED_RESULT}
+        )
     with contextlib.suppress(TaskAlreadyExists):
         DynamoTaskStore(table_name).create(record)
         print(
-            f"longhaul invoke: seeded task {task_id} ({record.kind}, working, owner {owner}) on the fresh local "
-            "stack; --no-seed skips this",
+            f"longhaul invoke: seeded task {task_id} ({record.kind}, {record.status.value}, owner {owner}) on the "
+            "fresh local stack; --no-seed skips this",
             file=sys.stderr,
         )
 

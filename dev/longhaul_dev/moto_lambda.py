@@ -19,10 +19,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from longhaul_dev.faults import LambdaFaults
+
 _handlers: dict[str, Callable[[Any, Any], Any]] = {}
 _lock = threading.Lock()
 _original: Callable[..., tuple[str, bool, str]] | None = None
 invocations: list[tuple[str, str]] = []  # (function name, "ok" | error type), for tests and the dev log
+# Invocations the Lambda service reports as crashed or timed out instead of running the handler (tests).
+faults = LambdaFaults()
 
 
 @dataclass
@@ -92,6 +96,16 @@ def _invoke_in_process(self: Any, event: Any = None) -> tuple[str, bool, str]:
     if handler is None:
         assert _original is not None
         return _original(self, event)
+    injected = faults.take(self.function_name)
+    if injected is not None:
+        # What Lambda reports when the function hung past its timeout or its process died.
+        invocations.append((self.function_name, injected))
+        message = {
+            "Sandbox.Timedout": "Task timed out",
+            "Runtime.ExitError": "Runtime exited with error: signal: killed",
+        }
+        payload = {"errorType": injected, "errorMessage": message.get(injected, injected)}
+        return json.dumps(payload), True, ""
     if isinstance(event, str | bytes):
         event = json.loads(event or "{}")
     context = LocalLambdaContext(

@@ -16,7 +16,7 @@ from typing import Any
 
 import boto3
 
-from longhaul_dev import moto_lambda
+from longhaul_dev import moto_lambda, strict_aws
 from longhaul_dev.template import Resolver, function_specs, load_template, substituted_definition
 
 # Moto executes state machines only when told to. Its Docker-free Lambda ("use_docker": False) would echo
@@ -52,17 +52,11 @@ def _dummy_zip() -> bytes:
     return buffer.getvalue()
 
 
-def create_local_stack(stack_name: str = "longhaul-local", region: str = "us-east-1") -> LocalStack:
-    """Create every resource the workflow needs from template.yaml's definitions and route its Lambdas here."""
-    template = load_template()
-    resources = template["Resources"]
-    resolver = Resolver(template, region=region, stack_name=stack_name)
-    account = resolver.account
-
-    # Tables: the template's own key schema, indexes and TTL.
+def create_tasks_table(template: dict[str, Any], table_name: str, region: str = "us-east-1") -> str:
+    """The tasks table exactly as template.yaml defines it: keys, indexes (with their projections) and TTL."""
+    strict_aws.install()
     dynamodb = boto3.client("dynamodb", region_name=region)
-    props = resources["TasksTable"]["Properties"]
-    table_name = f"{stack_name}-tasks"
+    props = template["Resources"]["TasksTable"]["Properties"]
     table_args: dict[str, Any] = {
         "TableName": table_name,
         "KeySchema": props["KeySchema"],
@@ -76,6 +70,20 @@ def create_local_stack(stack_name: str = "longhaul-local", region: str = "us-eas
     dynamodb.update_time_to_live(
         TableName=table_name, TimeToLiveSpecification={"AttributeName": ttl["AttributeName"], "Enabled": True}
     )
+    return table_name
+
+
+def create_local_stack(stack_name: str = "longhaul-local", region: str = "us-east-1") -> LocalStack:
+    """Create every resource the workflow needs from template.yaml's definitions and route its Lambdas here."""
+    strict_aws.install()  # AgentCore's limits and clientToken, atomic DynamoDB conditional writes: as on AWS
+    template = load_template()
+    resources = template["Resources"]
+    resolver = Resolver(template, region=region, stack_name=stack_name)
+    account = resolver.account
+
+    # Tables: the template's own key schema, indexes and TTL.
+    table_name = f"{stack_name}-tasks"
+    create_tasks_table(template, table_name, region)
     resolver.refs["TasksTable"] = table_name
     resolver.attrs["TasksTable.Arn"] = f"arn:aws:dynamodb:{region}:{account}:table/{table_name}"
 

@@ -17,18 +17,24 @@ FUNCTIONS = {"run_step": "RunStepFunction", "write_result": "WriteResultFunction
 EVENT_FILES = sorted(p.relative_to(EVENTS).as_posix() for d in FUNCTIONS for p in (EVENTS / d).glob("*.json"))
 
 
-def seed_task(stack, task_id: str, kind: str = "model_training") -> None:
-    DynamoTaskStore(stack.table_name).create(
-        TaskRecord(
-            task_id=task_id,
-            owner="event-owner",
-            kind=kind,
-            created_at="2026-11-26T06:00:00.000Z",
-            updated_at="2026-11-26T06:00:00.000Z",
-            expires_at=1_900_000_000,
-            session_id="event-session",
-        )
+OWNER = "local-developer"  # the owner the sample RunStep events carry
+
+
+def seed_task(stack, task_id: str, *, completed: bool = False) -> None:
+    record = TaskRecord(
+        task_id=task_id,
+        owner=OWNER,
+        kind="model_training",
+        created_at="2026-11-26T06:00:00.000Z",
+        updated_at="2026-11-26T06:00:00.000Z",
+        expires_at=1_900_000_000,
+        session_id="event-session",
     )
+    if completed:
+        record = record.model_copy(
+            update={"status": TaskStatus.COMPLETED, "ended_at": "2026-11-26T06:10:00.000Z", "result": {"loss": 0.1}}
+        )
+    DynamoTaskStore(stack.table_name).create(record)
 
 
 def invoke(stack, relative: str) -> tuple[dict, dict]:
@@ -46,19 +52,22 @@ def test_every_event_file_is_covered():
 @pytest.mark.parametrize("relative", EVENT_FILES)
 def test_event_file_runs_through_its_handler(stack, relative):
     task_id = load_event(relative).get("task_id") or load_event(relative)["detail"]["name"]
-    seed_task(stack, task_id)
+    seed_task(stack, task_id, completed=relative.startswith("write_result/"))
 
     event, answer = invoke(stack, relative)
 
     assert answer["error"] is None, answer["payload"]
-    record = runtime.task_service().get("event-owner", task_id)
+    record = runtime.task_service().get(OWNER, task_id)
     if relative.startswith("run_step/"):
         last = event["cursor"] is not None
         assert answer["payload"]["outcome"] == ("done" if last else "continue")
         assert answer["payload"]["step_count"] == event["step_count"] + 1 == record.step_count
         assert record.progress == pytest.approx(1.0 if last else 1 / 3, abs=1e-3)
+        assert record.status == (TaskStatus.COMPLETED if last else TaskStatus.WORKING)
+        assert (record.result is not None) is last  # the step that finishes stores the result itself
     elif relative.startswith("write_result/"):
-        assert record.status == TaskStatus.COMPLETED and record.result == event["result"]
+        assert answer["payload"] == {"task_id": task_id, "status": "completed", "memory_delivery": "delivered"}
+        assert record.status == TaskStatus.COMPLETED and record.result == {"loss": 0.1}
         assert record.memory_event_id is not None
     else:
         expected = TaskStatus.CANCELLED if event["detail"]["status"] == "ABORTED" else TaskStatus.FAILED

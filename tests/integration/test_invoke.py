@@ -13,6 +13,8 @@ import boto3
 import pytest
 from moto import mock_aws
 
+from longhaul.adapters.dynamodb import to_item
+from longhaul.models import TaskRecord
 from longhaul_dev.cli import main
 from longhaul_dev.template import PROJECT_ROOT, function_specs, load_template
 from tests.conftest import EVENTS
@@ -52,10 +54,12 @@ def test_event_file_runs_on_a_fresh_local_stack(capsys, relative):
         assert result["outcome"] == ("done" if event["cursor"] else "continue")
         assert result["step_count"] == event["step_count"] + 1
     elif directory == "write_result":
-        assert result == {"task_id": event["task_id"], "status": "completed"}
+        assert result == {"task_id": event["task_id"], "status": "completed", "memory_delivery": "delivered"}
     elif directory == "reconcile":
         expected = "cancelled" if event["detail"]["status"] == "ABORTED" else "failed"
         assert result == {"task_id": event["detail"]["name"], "changed": True, "status": expected}
+    elif directory == "sweep":
+        assert result == {"checked": 0, "repaired": []}  # a fresh stack has nothing stranded
     elif directory == "mcp_endpoint":
         assert result["statusCode"] == 200, result
         answer = json.loads(result["body"])
@@ -142,10 +146,10 @@ def test_aws_mode_uses_the_deployed_functions_environment(capsys, monkeypatch, t
         table = boto3.client("cloudformation").describe_stack_resource(
             StackName="longhaul-e2e", LogicalResourceId="Tasks"
         )["StackResourceDetail"]["PhysicalResourceId"]
-        boto3.client("dynamodb").put_item(
-            TableName=table,
-            Item={"task_id": {"S": "t-1"}, "owner": {"S": "someone"}, "status": {"S": "working"}},
+        record = TaskRecord(
+            task_id="t-1", owner="someone", kind="model_training", created_at="c", updated_at="u", expires_at=0
         )
+        boto3.client("dynamodb").put_item(TableName=table, Item=to_item(record))
         event = json.loads((EVENTS / "reconcile/execution_timed_out.json").read_text())
         event["detail"]["name"] = "t-1"
         event_file = tmp_path / "event.json"
@@ -181,5 +185,5 @@ def test_the_console_script_prints_only_the_result_on_stdout():
 
     assert completed.returncode == 0, completed.stderr
     result = json.loads(completed.stdout)  # the whole of stdout is one JSON document
-    assert result["outcome"] == "done" and result["result"]["epochs"] == 3
+    assert result == {"outcome": "done", "cursor": None, "step_count": 3, "sleep_seconds": 0}
     assert "seeded task" in completed.stderr

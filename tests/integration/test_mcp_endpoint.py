@@ -120,7 +120,9 @@ def test_tool_schema_is_the_kinds_params_flat_with_start_options(stack, endpoint
     assert {"epochs", "epoch_seconds", "session_id", "idempotency_key"} <= set(props)
     assert props["epochs"]["minimum"] == 1
     assert "immediately" in tool["description"]
-    assert tool["outputSchema"]["properties"]["task_id"]
+    # On 2025-11-25 the tool may also run as a native task, whose result is the kind's: no handle schema there
+    # (docs/tasks.md); 2026-07-28 listings keep it (tests/integration/test_tasks_2025.py).
+    assert "outputSchema" not in tool and tool["execution"] == {"taskSupport": "optional"}
 
 
 def test_an_idempotent_restart_returns_the_same_task_and_starts_no_second_execution(stack, endpoint):
@@ -130,7 +132,7 @@ def test_an_idempotent_restart_returns_the_same_task_and_starts_no_second_execut
     task_id = first["result"]["structuredContent"]["task_id"]
     assert second["result"]["structuredContent"]["task_id"] == task_id
     executions = boto3.client("stepfunctions").list_executions(stateMachineArn=stack.state_machine_arn)["executions"]
-    assert [e["name"] for e in executions] == [task_id]
+    assert [e["name"] for e in executions] == [runtime.task_service().get(SUB, task_id).execution_name]
     _, other = endpoint(v2(call_tool("model_training", {**args, "epochs": 5})))
     assert other["result"]["isError"] is True and "idempotency_key" in other["result"]["content"][0]["text"]
     runtime.task_service().cancel(SUB, task_id)

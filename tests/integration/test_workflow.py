@@ -134,7 +134,7 @@ def test_stopping_the_execution_ends_the_task_cancelled_through_reconcile(stack)
     # EventBridge delivers "Execution Status Change" to ReconcileFunction; moto has no such rule, so deliver it.
     event = load_event("reconcile/execution_aborted.json")
     event["detail"].update(
-        name=record.task_id, executionArn=record.execution_arn, stateMachineArn=stack.state_machine_arn
+        name=record.execution_name, executionArn=record.execution_arn, stateMachineArn=stack.state_machine_arn
     )
     outcome = invoke_function(stack, "ReconcileFunction", event)
 
@@ -150,32 +150,6 @@ def test_cancel_task_marks_cancelled_and_stops_the_execution(stack):
     assert cancelled.status == TaskStatus.CANCELLED
     assert wait_for_execution(record.execution_arn)["status"] in ("ABORTED", "SUCCEEDED", "FAILED")
     assert service.get("alice", record.task_id).status == TaskStatus.CANCELLED
-
-
-def test_a_retried_write_result_writes_one_memory_event(stack, monkeypatch):
-    # The first WriteResult attempt dies after the memory event is written but before the task is marked
-    # completed; the workflow retries it. (moto ignores clientToken, so this proves the record's own guard.)
-    store = runtime.result_writer().store
-    original_complete = store.complete
-    calls: list[int] = []
-
-    def complete_failing_once(*args, **kwargs):
-        calls.append(1)
-        if len(calls) == 1:
-            raise TransientStepError("DynamoDB throttled the completion")
-        return original_complete(*args, **kwargs)
-
-    monkeypatch.setattr(store, "complete", complete_failing_once)
-    service = runtime.task_service()
-    record = service.start("alice", "model_training", {"epochs": 1, "epoch_seconds": 0}, session_id="s-retry")
-    assert wait_for_execution(record.execution_arn)["status"] == "SUCCEEDED"
-
-    assert len(calls) == 2
-    assert service.get("alice", record.task_id).status == TaskStatus.COMPLETED
-    assert len(memory_events(stack, "alice", "s-retry")) == 1
-    # And once more by hand, as a duplicate delivery would: still one event.
-    invoke_function(stack, "WriteResultFunction", {"task_id": record.task_id, "kind": "model_training", "result": {}})
-    assert len(memory_events(stack, "alice", "s-retry")) == 1
 
 
 def test_a_result_over_the_inline_threshold_is_stored_in_s3_and_read_back_whole(stack, register_kind):
@@ -274,3 +248,21 @@ def test_a_result_too_large_for_one_response_is_handed_out_as_a_download_url(sta
     final, result, url = service.result("alice", record.task_id)
     assert result is None and final.result_ref.size_bytes > 150_000
     assert url.startswith("https://") and f"results/{record.task_id}.json" in url and "X-Amz-Signature=" in url
+
+
+@pytest.mark.parametrize("owner", ["ann@example.com", "o'{}\\#x", "ünï {} 'quoted'"])
+def test_a_failure_marked_by_the_workflow_keeps_the_owners_listings_right(stack, register_kind, owner):
+    """MarkFailed writes the status index key itself (States.Format); it must match the store's for any owner."""
+
+    def broken(params, cursor, ctx):
+        raise ValueError("nope")
+
+    register_kind(kind("broken_for_owner", broken))
+    service = runtime.task_service()
+    record = service.start(owner, "broken_for_owner", {})
+    assert wait_for_execution(record.execution_arn)["status"] == "FAILED"
+
+    failed, _ = service.list(owner, status=TaskStatus.FAILED)
+    working, _ = service.list(owner, status=TaskStatus.WORKING)
+    assert [r.task_id for r in failed] == [record.task_id] and working == []
+    assert runtime.sweeper().store.list_active(created_before="9999") == []

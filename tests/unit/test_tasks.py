@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from longhaul.adapters.dynamodb import DynamoTaskStore
-from longhaul.errors import InvalidTaskParams, TaskStartFailed
+from longhaul.errors import InvalidTaskParams, TaskStartFailed, TooManyActiveTasks
 from longhaul.models import TaskStatus
 from longhaul.settings import Settings
 from longhaul.tasks import IdempotencyConflict, TaskService
@@ -20,22 +20,22 @@ class FlakyWorkflow:
         self.started: list[str] = []
         self.fail = False
 
-    def execution_arn(self, task_id: str) -> str:
-        return f"arn:aws:states:us-east-1:123456789012:execution:wf:{task_id}"
+    def execution_arn(self, name: str) -> str:
+        return f"arn:aws:states:us-east-1:123456789012:execution:wf:{name}"
 
-    def start(self, task_id: str, payload: dict[str, Any]) -> str:
+    def start(self, name: str, payload: dict[str, Any]) -> str:
         if self.fail:
             raise ConnectionError("Step Functions is unreachable")
-        self.started.append(task_id)
-        return self.execution_arn(task_id)
+        self.started.append(name)
+        return self.execution_arn(name)
 
     def stop(self, arn: str, cause: str) -> None:
         pass
 
 
 @pytest.fixture
-def service(stack) -> tuple[TaskService, FlakyWorkflow, DynamoTaskStore]:
-    store, workflow = DynamoTaskStore(stack.table_name), FlakyWorkflow()
+def service(tasks_table) -> tuple[TaskService, FlakyWorkflow, DynamoTaskStore]:
+    store, workflow = DynamoTaskStore(tasks_table), FlakyWorkflow()
     return TaskService(store, workflow, blobs=None, settings=Settings()), workflow, store  # type: ignore[arg-type]
 
 
@@ -44,14 +44,14 @@ def test_the_record_exists_before_the_execution_starts(service):
     seen_at_start: list[TaskStatus] = []
     original = workflow.start
 
-    def start(task_id: str, payload: dict[str, Any]) -> str:
-        seen_at_start.append(store.get(task_id).status)
-        return original(task_id, payload)
+    def start(name: str, payload: dict[str, Any]) -> str:
+        seen_at_start.append(store.get(payload["task_id"], owner="alice").status)
+        return original(name, payload)
 
     workflow.start = start  # type: ignore[method-assign]
     record = tasks.start("alice", "model_training", {"epochs": 2})
     assert seen_at_start == [TaskStatus.WORKING]
-    assert store.get(record.task_id, "alice").params["epochs"] == 2
+    assert store.get(record.task_id, owner="alice").params["epochs"] == 2
 
 
 def test_a_failed_start_leaves_a_failed_record_not_a_working_one(service):
@@ -69,7 +69,7 @@ def test_a_failed_repeat_start_does_not_touch_the_running_task(service):
     workflow.fail = True
     with pytest.raises(TaskStartFailed):
         tasks.start("alice", "model_training", {}, idempotency_key="k1")
-    assert store.get(first.task_id).status == TaskStatus.WORKING
+    assert store.get(first.task_id, owner="alice").status == TaskStatus.WORKING
 
 
 def test_the_same_idempotency_key_gives_the_same_task_per_caller(service):
@@ -95,3 +95,32 @@ def test_invalid_starts_write_nothing(service, params, session_id, message):
     with pytest.raises(InvalidTaskParams, match=message):
         tasks.start("alice", "model_training", params, session_id=session_id)
     assert store.list_for_owner("alice")[0] == [] and workflow.started == []
+
+
+def test_a_repeated_start_reuses_the_execution_name_and_a_new_record_gets_a_new_one(service):
+    """Step Functions keeps an execution name 90 days: a task id that comes back after its record expired (an
+    idempotency key reused after the TTL) must start real work under a new name, not collide with the old one."""
+    tasks, workflow, store = service
+    first = tasks.start("alice", "model_training", {}, idempotency_key="k1")
+    tasks.start("alice", "model_training", {}, idempotency_key="k1")
+    assert workflow.started == [first.execution_name, first.execution_name]
+    assert first.execution_name.startswith(first.task_id + "-")
+
+    store.client.delete_item(TableName=store.table_name, Key={"task_id": {"S": first.task_id}})  # TTL expiry
+    again = tasks.start("alice", "model_training", {}, idempotency_key="k1")
+    assert again.task_id == first.task_id and again.execution_name != first.execution_name
+    assert workflow.started[-1] == again.execution_name
+
+
+def test_the_per_owner_cap_refuses_new_work_but_not_a_repeat_and_writes_nothing(tasks_table):
+    store, workflow = DynamoTaskStore(tasks_table), FlakyWorkflow()
+    tasks = TaskService(store, workflow, blobs=None, settings=Settings(MAX_ACTIVE_TASKS_PER_OWNER=2))  # type: ignore[arg-type]
+    first = tasks.start("alice", "model_training", {}, idempotency_key="k1")
+    tasks.start("alice", "model_training", {})
+    with pytest.raises(TooManyActiveTasks, match="2 active tasks"):
+        tasks.start("alice", "model_training", {})
+    assert tasks.start("alice", "model_training", {}, idempotency_key="k1").task_id == first.task_id
+    assert len(store.list_for_owner("alice")[0]) == 2
+    tasks.start("bob", "model_training", {})  # the cap is per owner
+    tasks.cancel("alice", first.task_id)
+    tasks.start("alice", "model_training", {})

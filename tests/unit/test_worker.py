@@ -6,7 +6,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from longhaul.kinds import Done, TaskKind
+from longhaul.kinds import Continue, Done, TaskKind
 from longhaul.models import StepRequest
 from longhaul.settings import Settings
 from longhaul.worker import StepRunner
@@ -20,8 +20,18 @@ class RecordingStore:
     def report_progress(self, task_id: str, fraction: float, message: str) -> None:
         self.progress.append((fraction, message))
 
-    def record_step(self, task_id: str, step_count: int) -> None:
+    def mark_started(self, task_id: str) -> None:
+        self.progress.append((0.0, "started"))
+
+    def record_step(self, task_id: str, step_count: int, progress: tuple[float, str] | None = None) -> None:
         self.steps.append(step_count)
+        if progress is not None:
+            self.progress.append(progress)
+
+    def complete(self, task_id: str, *, owner: str, step_count: int, result: Any = None, **fields: Any) -> bool:
+        self.steps.append(step_count)
+        self.completed = (owner, result, fields.get("message"))
+        return True
 
 
 class NoParams(BaseModel):
@@ -38,7 +48,25 @@ def test_a_kind_reporting_per_item_writes_rarely_and_its_last_report_always_land
     store = RecordingStore()
     runner = StepRunner(store, blobs=None, settings=Settings(PROGRESS_MIN_INTERVAL_SECONDS=60))  # type: ignore[arg-type]
 
-    outcome = runner.run_step(StepRequest(task_id="t1", kind="chatty"), remaining_ms=lambda: 60_000)
+    outcome = runner.run_step(StepRequest(task_id="t1", owner="alice", kind="chatty"), remaining_ms=lambda: 60_000)
 
     assert outcome.outcome == "done" and store.steps == [1]
-    assert store.progress == [(0.001, "item 1"), (1.0, "item 1000")]
+    # The result and the last report reach the record in the completing write, before the step returns.
+    assert store.completed == ("alice", {"items": 1000}, "item 1000")
+    assert store.progress == [(0.0, "started")]  # no write per item: the last one comes with the completion
+
+
+def test_a_continuing_step_writes_its_checkpoint_and_last_progress_in_one_write(register_kind):
+    def halfway(params: Any, cursor: Any, ctx: Any) -> Continue:
+        ctx.progress(0.25, "a quarter")
+        ctx.progress(0.5, "half")
+        return Continue({"at": 2})
+
+    register_kind(TaskKind(name="halfway", title="h", description="h", params_model=NoParams, step=halfway))
+    store = RecordingStore()
+    runner = StepRunner(store, blobs=None, settings=Settings(PROGRESS_MIN_INTERVAL_SECONDS=60))  # type: ignore[arg-type]
+
+    outcome = runner.run_step(StepRequest(task_id="t1", owner="a", kind="halfway", step_count=4), lambda: 60_000)
+
+    assert (outcome.outcome, outcome.cursor, outcome.step_count) == ("continue", {"at": 2}, 5)
+    assert store.progress == [(0.5, "half")]  # with the checkpoint, in one write; not "started" again (step 5)

@@ -59,6 +59,14 @@ class StepLimitExceeded(LonghaulError):
     """The task ran more steps than one execution may hold (Step Functions' 25,000-event history)."""
 
 
+class InvalidCursor(LonghaulError):
+    """A list cursor that this caller did not get from list_tasks."""
+
+
+class TooManyActiveTasks(LonghaulError):
+    """The caller already has as many active tasks as one owner may (MAX_ACTIVE_TASKS_PER_OWNER)."""
+
+
 class InputNotFound(LonghaulError):
     """No such input file for this caller. A key outside the caller's own prefix, or one S3 refuses (403),
     raises this with the same message as a missing key, so an input's existence never leaks across owners."""

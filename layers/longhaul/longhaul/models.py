@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 
 
 class TaskStatus(StrEnum):
@@ -26,14 +26,23 @@ class TaskStatus(StrEnum):
 
 
 TERMINAL_STATUSES = frozenset({TaskStatus.COMPLETED, TaskStatus.FAILED, TaskStatus.CANCELLED})
+# A task is active while its execution may still write to it; every "only while active" condition uses this set.
+ACTIVE_STATUSES = frozenset(TaskStatus) - TERMINAL_STATUSES
 
 
-_SESSION_ID = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9_-]{0,99}$")
+class MemoryDelivery(StrEnum):
+    """What became of delivering the task's outcome to AgentCore Memory (never changes the task's status)."""
+
+    DELIVERED = "delivered"
+    FAILED = "failed"
+
+
+_SESSION_ID = re.compile(r"[a-zA-Z0-9][a-zA-Z0-9_-]{0,99}")
 
 
 def is_valid_session_id(session_id: str) -> bool:
     """AgentCore's session id rule: 1-100 characters of letters, digits, '-' and '_', starting alphanumeric."""
-    return bool(_SESSION_ID.match(session_id))
+    return bool(_SESSION_ID.fullmatch(session_id))
 
 
 def utc_now() -> datetime:
@@ -77,10 +86,22 @@ class TaskRecord(BaseModel):
     error_type: str | None = None
     error_message: str | None = None
     memory_event_id: str | None = None
+    memory_delivery: MemoryDelivery | None = None
+    memory_error: str | None = None
+
+    @field_validator("error_message", mode="before")
+    @classmethod
+    def _readable_error(cls, value: Any) -> Any:
+        # The workflow's MarkFailed stores Step Functions' raw Cause; the record keeps the human part only.
+        return error_message_from_cause(value) if isinstance(value, str) else value
 
     @property
     def has_result(self) -> bool:
         return self.result is not None or self.result_ref is not None
+
+    @property
+    def execution_name(self) -> str | None:
+        return self.execution_arn.rsplit(":", 1)[-1] if self.execution_arn else None
 
 
 def error_message_from_cause(cause: str | None) -> str | None:
@@ -107,6 +128,7 @@ class StepRequest(BaseModel):
     """What the workflow hands RunStep: the task and where the previous step left off."""
 
     task_id: str
+    owner: str
     kind: str
     params: dict[str, Any] = Field(default_factory=dict)
     cursor: Any = None
@@ -114,20 +136,16 @@ class StepRequest(BaseModel):
 
 
 class StepOutcome(BaseModel):
-    """What RunStep hands back; the workflow's Choice reads ``outcome``."""
+    """What RunStep hands back; the workflow's Choice reads ``outcome``. A ``done`` task is already completed in its
+    record (result included) when RunStep returns: nothing after this can lose the result."""
 
     outcome: Literal["continue", "sleep", "done"]
     cursor: Any = None
     step_count: int
     sleep_seconds: int = 0
-    result: Any = None
-    result_ref: ResultRef | None = None
 
 
-class WriteResultRequest(BaseModel):
-    """What the workflow hands WriteResult once a step returned Done."""
+class DeliveryRequest(BaseModel):
+    """What the workflow hands WriteResult once the task ended: deliver the record's outcome to memory."""
 
     task_id: str
-    kind: str
-    result: Any = None
-    result_ref: ResultRef | None = None

@@ -13,8 +13,9 @@ from longhaul.settings import get_settings
 if TYPE_CHECKING:
     from longhaul.adapters.dynamodb import DynamoTaskStore
     from longhaul.adapters.s3 import S3Blobs
+    from longhaul.adapters.stepfunctions import StepFunctionsWorkflow
     from longhaul.tasks import TaskService
-    from longhaul.worker import Reconciler, ResultWriter, StepRunner
+    from longhaul.worker import OutcomeDelivery, Reconciler, StepRunner, Sweeper
 
 
 @lru_cache(maxsize=1)
@@ -32,12 +33,17 @@ def _blobs() -> S3Blobs:
 
 
 @lru_cache(maxsize=1)
-def task_service() -> TaskService:
+def _workflow() -> StepFunctionsWorkflow:
     from longhaul.adapters.stepfunctions import StepFunctionsWorkflow
+
+    return StepFunctionsWorkflow(get_settings().state_machine_arn)
+
+
+@lru_cache(maxsize=1)
+def task_service() -> TaskService:
     from longhaul.tasks import TaskService
 
-    settings = get_settings()
-    return TaskService(_store(), StepFunctionsWorkflow(settings.state_machine_arn), _blobs(), settings)
+    return TaskService(_store(), _workflow(), _blobs(), get_settings())
 
 
 @lru_cache(maxsize=1)
@@ -48,22 +54,30 @@ def step_runner() -> StepRunner:
 
 
 @lru_cache(maxsize=1)
-def result_writer() -> ResultWriter:
+def outcome_delivery() -> OutcomeDelivery:
     from longhaul.adapters.agentcore import AgentCoreResultMemory, actor_id_for
-    from longhaul.worker import ResultWriter
+    from longhaul.worker import OutcomeDelivery
 
     memory_id = get_settings().memory_id
-    return ResultWriter(_store(), AgentCoreResultMemory(memory_id) if memory_id else None, actor_id_for)
+    return OutcomeDelivery(_store(), AgentCoreResultMemory(memory_id) if memory_id else None, actor_id_for)
 
 
 @lru_cache(maxsize=1)
 def reconciler() -> Reconciler:
     from longhaul.worker import Reconciler
 
-    return Reconciler(_store())
+    return Reconciler(_store(), outcome_delivery())
+
+
+@lru_cache(maxsize=1)
+def sweeper() -> Sweeper:
+    from longhaul.worker import Sweeper
+
+    return Sweeper(_store(), _workflow(), reconciler(), get_settings().sweep_grace_seconds)
 
 
 def reset() -> None:
     """Forget every built object and the settings (tests and the local stack change the environment)."""
-    for getter in (_store, _blobs, task_service, step_runner, result_writer, reconciler, get_settings):
+    getters = (_store, _blobs, _workflow, task_service, step_runner, outcome_delivery, reconciler, sweeper)
+    for getter in (*getters, get_settings):
         getter.cache_clear()

@@ -20,8 +20,13 @@ class Settings(BaseModel):
     inline_result_max_bytes: int = Field(default=64 * 1024, ge=1024, le=128 * 1024, alias="INLINE_RESULT_MAX_BYTES")
     # Each step adds about 7 history events (more with a Wait); 2,000 steps stay well under the 25,000-event limit.
     max_steps_per_task: int = Field(default=2000, ge=1, le=3000, alias="MAX_STEPS_PER_TASK")
-    # A step writes progress to the task record at most this often (plus once when it returns).
-    progress_min_interval_seconds: float = Field(default=1.0, ge=0, le=300, alias="PROGRESS_MIN_INTERVAL_SECONDS")
+    # A step writes progress to the task record at most this often (plus with its checkpoint when it returns): the
+    # clients' poll interval, since a more frequent write is never seen.
+    progress_min_interval_seconds: float = Field(default=5.0, ge=0, le=300, alias="PROGRESS_MIN_INTERVAL_SECONDS")
+    # Tasks one caller may have working or waiting at once; a start beyond it is refused with a clear message.
+    max_active_tasks_per_owner: int = Field(default=50, ge=1, le=10_000, alias="MAX_ACTIVE_TASKS_PER_OWNER")
+    # The sweeper leaves records younger than this alone: their start may still be in progress.
+    sweep_grace_seconds: int = Field(default=120, ge=30, le=3600, alias="SWEEP_GRACE_SECONDS")
     auth_mode: Literal["jwt", "iam", "none"] = Field(default="jwt", alias="AUTH_MODE")
     dev_principal: str = Field(default="local-developer", alias="DEV_PRINCIPAL")
     # wait_for_task returns before API Gateway's 30 s integration timeout cuts the request off.

@@ -10,7 +10,14 @@ from typing import Any, Protocol
 
 from pydantic import ValidationError
 
-from longhaul.errors import InvalidTaskParams, TaskAlreadyExists, TaskAlreadyTerminal, TaskStartFailed
+from longhaul.errors import (
+    InvalidTaskParams,
+    TaskAlreadyExists,
+    TaskAlreadyTerminal,
+    TaskNotFound,
+    TaskStartFailed,
+    TooManyActiveTasks,
+)
 from longhaul.inputs import input_key
 from longhaul.kinds import get_kind
 from longhaul.models import ResultRef, TaskRecord, TaskStatus, is_valid_session_id, iso, utc_now
@@ -33,16 +40,18 @@ UPLOAD_URL_SECONDS = 900
 
 class TaskStore(Protocol):
     def create(self, record: TaskRecord) -> None: ...
-    def get(self, task_id: str, owner: str | None = None) -> TaskRecord: ...
+    def get(self, task_id: str, *, owner: str) -> TaskRecord: ...
     def list_for_owner(
         self, owner: str, status: TaskStatus | None = None, limit: int = 20, cursor: str | None = None
     ) -> tuple[list[TaskRecord], str | None]: ...
-    def finish(self, task_id: str, status: TaskStatus, error_type: str | None, error_message: str | None) -> bool: ...
+    def count_active(self, owner: str, *, up_to: int) -> int: ...
+    def mark_failed(self, task_id: str, *, owner: str, error_type: str, error_message: str) -> bool: ...
+    def mark_cancelled(self, task_id: str, *, owner: str, message: str = ...) -> bool: ...
 
 
 class Workflow(Protocol):
-    def execution_arn(self, task_id: str) -> str: ...
-    def start(self, task_id: str, payload: dict[str, Any]) -> str: ...
+    def execution_arn(self, name: str) -> str: ...
+    def start(self, name: str, payload: dict[str, Any]) -> str: ...
     def stop(self, arn: str, cause: str) -> None: ...
 
 
@@ -92,6 +101,12 @@ class TaskService:
             )
         now = utc_now()
         task_id = task_id_for(owner, kind.name, idempotency_key)
+        cap = self.settings.max_active_tasks_per_owner
+        if self.store.count_active(owner, up_to=cap) >= cap and not self._exists(task_id, owner):
+            raise TooManyActiveTasks(
+                f"You already have {cap} active tasks, the most one caller may run at once; wait for one to finish "
+                "or cancel one (list_tasks with status=working shows them)"
+            )
         record = TaskRecord(
             task_id=task_id,
             owner=owner,
@@ -103,14 +118,15 @@ class TaskService:
             expires_at=int((now + timedelta(days=self.settings.task_ttl_days)).timestamp()),
             session_id=session_id,
             idempotency_key=idempotency_key,
-            execution_arn=self.workflow.execution_arn(task_id),
+            # A new incarnation name: a task id reused after its record expired must start real work again.
+            execution_arn=self.workflow.execution_arn(f"{task_id}-{uuid.uuid4().hex[:12]}"),
         )
         created = True
         try:
             self.store.create(record)
         except TaskAlreadyExists:
             created = False
-            existing = self.store.get(task_id)
+            existing = self.store.get(task_id, owner=owner)
             if existing.kind != kind.name or existing.params != params or existing.session_id != session_id:
                 raise IdempotencyConflict(
                     f"idempotency_key {idempotency_key!r} was already used for a different request"
@@ -120,19 +136,27 @@ class TaskService:
             record = existing  # same request again: make sure its execution runs (the first start may have died)
         payload = {
             "task_id": task_id,
+            "owner": owner,
             "kind": kind.name,
             "params": params,
             "step": {"cursor": None, "step_count": 0},
         }
+        assert record.execution_name is not None
         try:
-            arn = self.workflow.start(task_id, payload)
+            arn = self.workflow.start(record.execution_name, payload)
         except Exception as error:
             logger.exception("StartExecution failed", extra={"task_id": task_id})
             if not created:
                 # A repeated start of a task that may well be running: leave its record alone, let the caller retry.
                 raise TaskStartFailed(f"Task {task_id!r} could not be confirmed as started; try again") from error
-            # The record must not claim "working" for work that never started.
-            self.store.finish(task_id, TaskStatus.FAILED, "StartFailed", "The workflow could not be started")
+            # The record must not claim "working" for work that never started (if this write fails too, the
+            # sweeper marks it failed within minutes).
+            try:
+                self.store.mark_failed(
+                    task_id, owner=owner, error_type="StartFailed", error_message="The workflow could not be started"
+                )
+            except Exception:
+                logger.exception("the failed start could not be recorded; the sweeper will", extra={"task_id": task_id})
             raise TaskStartFailed(
                 f"Task {task_id!r} could not be started and is marked failed; try again in a moment"
             ) from error
@@ -141,8 +165,16 @@ class TaskService:
         logger.debug("execution", extra={"execution_arn": arn})
         return record
 
+    def _exists(self, task_id: str, owner: str) -> bool:
+        """A repeated start of an existing task is never refused by the cap: it starts nothing new."""
+        try:
+            self.store.get(task_id, owner=owner)
+        except TaskNotFound:
+            return False
+        return True
+
     def get(self, owner: str, task_id: str) -> TaskRecord:
-        return self.store.get(task_id, owner)
+        return self.store.get(task_id, owner=owner)
 
     def result(
         self, owner: str, task_id: str, fits: Callable[[TaskRecord, Any], bool] | None = None
@@ -150,7 +182,7 @@ class TaskService:
         """The task, its result value, and a download URL instead of the value when the result does not fit one
         response. ``fits(record, value)`` is the caller's measure of its real response (all of it, as sent); a result
         stored in S3 is read back whole only when it could fit at all. Without ``fits``, the worst case decides."""
-        record = self.store.get(task_id, owner)
+        record = self.store.get(task_id, owner=owner)
         ref = record.result_ref
         if ref is None:
             return record, record.result, None  # inline results are small (INLINE_RESULT_MAX_BYTES)
@@ -169,11 +201,11 @@ class TaskService:
 
     def cancel(self, owner: str, task_id: str) -> TaskRecord:
         """Mark the task cancelled, then stop its execution. Raises TaskAlreadyTerminal for a finished task."""
-        record = self.store.get(task_id, owner)
+        record = self.store.get(task_id, owner=owner)
         if record.status.is_terminal:
             raise TaskAlreadyTerminal(task_id, record.status.value)
-        if not self.store.finish(task_id, TaskStatus.CANCELLED, None, "Cancelled by the caller"):
-            raise TaskAlreadyTerminal(task_id, self.store.get(task_id).status.value)
+        if not self.store.mark_cancelled(task_id, owner=owner):
+            raise TaskAlreadyTerminal(task_id, self.store.get(task_id, owner=owner).status.value)
         if record.execution_arn:
             try:
                 self.workflow.stop(record.execution_arn, cause="Cancelled by the caller")
@@ -182,7 +214,7 @@ class TaskService:
                 # on an active task: the work stops at its next checkpoint even if StopExecution did not land.
                 logger.exception("StopExecution failed; the task stays cancelled", extra={"task_id": task_id})
         metrics.add_metric(name="TaskCancelled", unit="Count", value=1)
-        return self.store.get(task_id, owner)
+        return self.store.get(task_id, owner=owner)
 
     def list(
         self, owner: str, status: TaskStatus | None = None, limit: int = 20, cursor: str | None = None

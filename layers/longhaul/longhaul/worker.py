@@ -1,27 +1,41 @@
-"""The work behind the state machine: run one step, write the result, reconcile ended executions."""
+"""The work behind the state machine: run one step, deliver the outcome to memory, reconcile and sweep.
+
+The order of events is the durability promise: a step that finishes the task writes the completed record (result
+or S3 pointer) before it returns, so nothing after the last step can lose the result; memory delivery is a separate,
+retried state that records its own outcome on the record and never changes the task's status.
+"""
 
 from __future__ import annotations
 
 import json
+import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import datetime, timedelta
 from typing import Any, Protocol
 
+from botocore.exceptions import ClientError
+
+from longhaul import memory
 from longhaul.errors import (
     LonghaulError,
     ProgressWentBackwards,
     ResultTooLarge,
     StepLimitExceeded,
+    TaskAlreadyTerminal,
     TaskNotFound,
+    TransientStepError,
 )
+from longhaul.faults import describe, error_code, is_transient
 from longhaul.kinds import Continue, Done, Sleep, get_kind
 from longhaul.models import (
+    MemoryDelivery,
     ResultRef,
     StepOutcome,
     StepRequest,
     TaskRecord,
-    TaskStatus,
-    WriteResultRequest,
+    iso,
     utc_now,
 )
 from longhaul.observability import logger, metrics
@@ -37,12 +51,26 @@ class CursorTooLarge(LonghaulError):
 
 
 class WorkerStore(Protocol):
-    def get(self, task_id: str, owner: str | None = None) -> TaskRecord: ...
+    def get_unscoped(self, task_id: str) -> TaskRecord: ...
     def report_progress(self, task_id: str, fraction: float, message: str) -> None: ...
-    def record_step(self, task_id: str, step_count: int) -> None: ...
-    def complete(self, task_id: str, result: Any = None, result_ref: ResultRef | None = None) -> bool: ...
-    def finish(self, task_id: str, status: TaskStatus, error_type: str | None, error_message: str | None) -> bool: ...
-    def set_memory_event(self, task_id: str, event_id: str) -> None: ...
+    def mark_started(self, task_id: str) -> None: ...
+    def record_step(self, task_id: str, step_count: int, progress: tuple[float, str] | None = None) -> None: ...
+    def complete(
+        self,
+        task_id: str,
+        *,
+        owner: str,
+        step_count: int,
+        result: Any = None,
+        result_ref: ResultRef | None = None,
+        message: str | None = None,
+    ) -> bool: ...
+    def mark_failed(self, task_id: str, *, owner: str, error_type: str, error_message: str) -> bool: ...
+    def mark_cancelled(self, task_id: str, *, owner: str, message: str = ...) -> bool: ...
+    def set_memory_delivery(
+        self, task_id: str, outcome: MemoryDelivery, *, event_id: str | None = None, error: str | None = None
+    ) -> None: ...
+    def list_active(self, *, created_before: str, limit: int = ...) -> list[str]: ...
 
 
 class ResultBlobs(Protocol):
@@ -50,13 +78,32 @@ class ResultBlobs(Protocol):
 
 
 class ResultMemory(Protocol):
-    def write(self, *, task_id: str, actor_id: str, session_id: str, question: str, answer: str, at: Any) -> str: ...
+    def write(self, *, token: str, actor_id: str, session_id: str, question: str, answer: str, at: Any) -> str: ...
+
+
+class Executions(Protocol):
+    def running_names(self) -> set[str]: ...
+    def describe(self, arn: str) -> dict[str, Any] | None: ...
+
+
+@contextmanager
+def transient_as_retryable(action: str) -> Iterator[None]:
+    """An AWS failure that outlasted the client's own retries: transient ones become ``TransientStepError`` (the
+    workflow retries with backoff), permanent ones pass through unchanged (they end the task, with their message)."""
+    try:
+        yield
+    except LonghaulError:
+        raise
+    except Exception as error:
+        if is_transient(error):
+            raise TransientStepError(f"{action}: {describe(error)}") from error
+        raise
 
 
 class _StepContext:
-    """The StepContext a kind's step function gets: progress goes to the task record, at most once per
-    ``min_interval`` seconds (a kind may report per item; the table should not pay per item). The latest
-    value is always written before the step returns."""
+    """The StepContext a kind's step function gets: progress goes to the task record at most once per
+    ``min_interval`` seconds (a kind may report per item; the table should not pay per item), and the latest
+    value always reaches the record with the step's checkpoint."""
 
     def __init__(self, store: WorkerStore, task_id: str, step_number: int, deadline: float, min_interval: float = 1.0):
         self._store = store
@@ -64,7 +111,8 @@ class _StepContext:
         self._step_number = step_number
         self._deadline = deadline
         self._min_interval = min_interval
-        self._last_write = -float("inf")
+        # A step shorter than the interval writes its progress only with its checkpoint: one write per step.
+        self._last_write = time.monotonic()
         self._pending: tuple[float, str] | None = None
 
     @property
@@ -80,6 +128,11 @@ class _StepContext:
         if time.monotonic() - self._last_write >= self._min_interval:
             self.flush()
 
+    def take_pending(self) -> tuple[float, str] | None:
+        """The latest progress not written yet (the step's end writes it together with the checkpoint)."""
+        pending, self._pending = self._pending, None
+        return pending
+
     def flush(self) -> None:
         """Write the latest reported progress, if it is not written yet."""
         if self._pending is None:
@@ -87,7 +140,8 @@ class _StepContext:
         fraction, message = self._pending
         self._pending, self._last_write = None, time.monotonic()
         try:
-            self._store.report_progress(self._task_id, fraction, message)
+            with transient_as_retryable("Progress could not be saved"):
+                self._store.report_progress(self._task_id, fraction, message)
         except ProgressWentBackwards:
             logger.debug("progress below the stored value ignored", extra={"fraction": fraction})
 
@@ -102,7 +156,10 @@ class StepRunner:
         self.settings = settings
 
     def run_step(self, request: StepRequest, remaining_ms: Callable[[], int]) -> StepOutcome:
-        """Run one chunk of the task within the Lambda's remaining time and say what the workflow does next."""
+        """Run one chunk of the task within the Lambda's remaining time and say what the workflow does next.
+
+        A ``done`` outcome has already completed the record: the result is durable before this returns.
+        """
         step_number = request.step_count + 1
         if step_number > self.settings.max_steps_per_task:
             raise StepLimitExceeded(
@@ -111,6 +168,19 @@ class StepRunner:
             )
         kind = get_kind(request.kind)
         params = kind.parse_params(request.params)
+        try:
+            return self._run(kind, params, request, step_number, remaining_ms)
+        except TaskAlreadyTerminal as error:
+            # Cancelled (or otherwise ended) meanwhile: that outcome stands; the workflow only delivers it.
+            logger.info("task ended while its step ran", extra={"status": error.status})
+            return StepOutcome(outcome="done", step_count=request.step_count)
+
+    def _run(
+        self, kind: Any, params: Any, request: StepRequest, step_number: int, remaining_ms: Callable[[], int]
+    ) -> StepOutcome:
+        if step_number == 1:
+            with transient_as_retryable("The task could not be marked started"):
+                self.store.mark_started(request.task_id)
         budget = remaining_ms() / 1000
         # Leave time to write the checkpoint and return before Lambda's hard timeout.
         deadline = time.monotonic() + budget - min(30.0, max(1.0, budget * 0.1))
@@ -118,11 +188,17 @@ class StepRunner:
             self.store, request.task_id, step_number, deadline, self.settings.progress_min_interval_seconds
         )
         started = time.perf_counter()
-        outcome = kind.step(params, request.cursor, ctx)
-        ctx.flush()
+        with transient_as_retryable(f"Step {step_number} hit a temporary AWS error"):
+            outcome = kind.step(params, request.cursor, ctx)
         metrics.add_metric(name="StepDuration", unit="Milliseconds", value=(time.perf_counter() - started) * 1000)
-        self.store.record_step(request.task_id, step_number)  # also stops here if the task was cancelled meanwhile
+        last_progress = ctx.take_pending()
 
+        if isinstance(outcome, Done):
+            self._complete(request, step_number, outcome.result, last_progress[1] if last_progress else None)
+            return StepOutcome(outcome="done", step_count=step_number)
+        with transient_as_retryable("The step's checkpoint could not be saved"):
+            # One write: the step count and the step's last progress.
+            self.store.record_step(request.task_id, step_number, last_progress)
         if isinstance(outcome, Continue):
             return StepOutcome(outcome="continue", cursor=_checked_cursor(outcome.cursor), step_count=step_number)
         if isinstance(outcome, Sleep):
@@ -130,16 +206,35 @@ class StepRunner:
             return StepOutcome(
                 outcome="sleep", cursor=_checked_cursor(outcome.cursor), sleep_seconds=seconds, step_count=step_number
             )
-        if isinstance(outcome, Done):
-            body = json.dumps(outcome.result, separators=(",", ":")).encode()
-            if len(body) > MAX_RESULT_BYTES:
-                raise ResultTooLarge(f"Result is {len(body)} bytes; the most longhaul stores is {MAX_RESULT_BYTES}")
-            if len(body) > self.settings.inline_result_max_bytes:
-                # Too big for the workflow's 256 KiB payload: store it now, pass only the pointer on.
-                ref = self.blobs.put_result(request.task_id, body)
-                return StepOutcome(outcome="done", result_ref=ref, step_count=step_number)
-            return StepOutcome(outcome="done", result=outcome.result, step_count=step_number)
         raise TypeError(f"step of {kind.name!r} returned {type(outcome).__name__}, not Continue, Sleep or Done")
+
+    def _complete(self, request: StepRequest, step_number: int, result: Any, message: str | None) -> None:
+        """Store the result and mark the task completed in one conditional write (large results go to S3 first)."""
+        body = json.dumps(result, separators=(",", ":")).encode()
+        if len(body) > MAX_RESULT_BYTES:
+            raise ResultTooLarge(f"Result is {len(body)} bytes; the most longhaul stores is {MAX_RESULT_BYTES}")
+        with transient_as_retryable("The result could not be saved"):
+            ref = (
+                self.blobs.put_result(request.task_id, body)
+                if len(body) > self.settings.inline_result_max_bytes
+                else None
+            )
+            try:
+                completed = self.store.complete(
+                    request.task_id,
+                    owner=request.owner,
+                    step_count=step_number,
+                    result=None if ref else result,
+                    result_ref=ref,
+                    message=message,
+                )
+            except TaskAlreadyTerminal as error:
+                # Cancelled (or failed) first: that outcome stands, and the result is not kept.
+                logger.info("task ended before its result was stored", extra={"status": error.status})
+                return
+        if completed:
+            metrics.add_metric(name="TaskCompleted", unit="Count", value=1)
+            logger.info("task completed", extra={"kind": request.kind})
 
 
 def _checked_cursor(cursor: Any) -> Any:
@@ -149,93 +244,165 @@ def _checked_cursor(cursor: Any) -> Any:
     return cursor
 
 
-class ResultWriter:
-    def __init__(self, store: WorkerStore, memory: ResultMemory | None, actor_id_for: Callable[[str], str]):
+# AgentCore errors that no retry will fix: the delivery is recorded as failed at once.
+_PERMANENT_MEMORY_ERRORS = frozenset(
+    {"ValidationException", "InvalidInputException", "AccessDeniedException", "ResourceNotFoundException"}
+)
+
+
+class OutcomeDelivery:
+    """Delivers an ended task's outcome (completed, failed or cancelled) to the agent session's memory, once."""
+
+    def __init__(self, store: WorkerStore, memory_: ResultMemory | None, actor_id_for: Callable[[str], str]):
         self.store = store
-        self.memory = memory
+        self.memory = memory_
         self.actor_id_for = actor_id_for
 
-    def write_result(self, request: WriteResultRequest) -> dict[str, Any]:
-        """Deliver the result to AgentCore Memory (once) and mark the task completed. Safe to retry."""
-        record = self.store.get(request.task_id)
-        if record.status.is_terminal:
-            logger.info("task already terminal; result not written", extra={"status": record.status.value})
-            return {"task_id": record.task_id, "status": record.status.value}
-        if self.memory is not None and record.session_id and record.memory_event_id is None:
-            # The record remembers the event; the clientToken covers a crash between the two writes.
-            now = utc_now()
-            event_id = self.memory.write(
-                task_id=record.task_id,
-                actor_id=self.actor_id_for(record.owner),
-                session_id=record.session_id,
-                question=f"[longhaul] What was the outcome of the {record.kind} task {record.task_id}?",
-                answer=memory_text(record, request),
-                at=now,
-            )
-            self.store.set_memory_event(record.task_id, event_id)
-        if self.store.complete(request.task_id, result=request.result, result_ref=request.result_ref):
-            metrics.add_metric(name="TaskCompleted", unit="Count", value=1)
-            logger.info("task completed", extra={"kind": record.kind})
-        return {"task_id": record.task_id, "status": TaskStatus.COMPLETED.value}
-
-
-# Room for the SessionMessage envelope inside AgentCore's 100,000-character message limit.
-MAX_MEMORY_RESULT_CHARS = 80_000
-
-
-def memory_text(record: TaskRecord, request: WriteResultRequest) -> str:
-    """What the agent recalls: the whole result when it fits one message, else a summary and where to get it."""
-    head = f"The {record.kind} task {record.task_id} completed."
-    if request.result_ref is None:
-        full = json.dumps(request.result, indent=1)
-        if len(full) <= MAX_MEMORY_RESULT_CHARS:
-            return f"{head} Result:\n{full}"
-        size = len(full)
-    else:
-        size = request.result_ref.size_bytes
-    summary = ""
-    if isinstance(request.result, dict):
-        scalars = {k: v for k, v in request.result.items() if isinstance(v, str | int | float | bool)}
-        summary = " Summary: " + json.dumps(scalars)[:2000] if scalars else ""
-    return (
-        f"{head} Its result is {size} bytes, too large to repeat here.{summary} "
-        f"Call the get_task_result tool with task_id {record.task_id!r} to read it in full."
-    )
+    def deliver(self, task_id: str) -> dict[str, Any]:
+        """Safe to retry: a delivered outcome is not written again, and the same record makes the same request
+        (AgentCore deduplicates it by its client token). A transient failure raises TransientStepError (the
+        workflow retries); a permanent one is recorded on the task and alarmed, and the task keeps its status."""
+        with transient_as_retryable("The task record could not be read"):
+            record = self.store.get_unscoped(task_id)
+        answer: dict[str, Any] = {"task_id": task_id, "status": record.status.value}
+        if not record.status.is_terminal:
+            raise ValueError(f"task {task_id} is {record.status.value}; only an ended task is delivered")
+        if self.memory is None or not record.session_id or record.memory_delivery is not None:
+            return {**answer, "memory_delivery": record.memory_delivery}
+        try:
+            with transient_as_retryable("Memory delivery failed for now"):
+                event_id = self.memory.write(
+                    token=record.execution_name or record.task_id,
+                    actor_id=self.actor_id_for(record.owner),
+                    session_id=record.session_id,
+                    question=memory.question(record),
+                    answer=memory.answer(record),
+                    at=memory.event_time(record),
+                )
+        except ClientError as error:
+            if error_code(error) not in _PERMANENT_MEMORY_ERRORS:
+                raise  # an answer we do not know: the workflow's Catch records it as a failed delivery
+            reason = describe(error)
+            with transient_as_retryable("The delivery outcome could not be saved"):
+                self.store.set_memory_delivery(task_id, MemoryDelivery.FAILED, error=reason)
+            metrics.add_metric(name="MemoryDeliveryFailed", unit="Count", value=1)
+            logger.error("memory delivery failed; the task keeps its outcome", extra={"reason": reason})
+            return {**answer, "memory_delivery": MemoryDelivery.FAILED.value}
+        # If this write fails, the retry writes the same event again under the same client token: still one event.
+        with transient_as_retryable("The delivery outcome could not be saved"):
+            self.store.set_memory_delivery(task_id, MemoryDelivery.DELIVERED, event_id=event_id)
+        metrics.add_metric(name="MemoryDelivered", unit="Count", value=1)
+        return {**answer, "memory_delivery": MemoryDelivery.DELIVERED.value}
 
 
 # Step Functions execution statuses that end a task without its own Catch having run.
-_RECONCILED = {
-    "ABORTED": (TaskStatus.CANCELLED, None),
-    "FAILED": (TaskStatus.FAILED, "States.ExecutionFailed"),
-    "TIMED_OUT": (TaskStatus.FAILED, "States.Timeout"),
+_ENDED_OUTSIDE_CATCH = {
+    "ABORTED": ("Cancelled", "The task's execution was stopped"),
+    "FAILED": ("States.ExecutionFailed", "The task's workflow failed"),
+    "TIMED_OUT": ("States.Timeout", "The task's workflow timed out"),
+    "SUCCEEDED": ("WorkflowEndedWithoutOutcome", "The task's workflow ended without recording an outcome"),
 }
 
 
 class Reconciler:
-    def __init__(self, store: WorkerStore):
+    """Makes a record terminal when its execution ended outside the workflow's own Catch, then delivers it."""
+
+    def __init__(self, store: WorkerStore, delivery: OutcomeDelivery):
         self.store = store
+        self.delivery = delivery
 
     def reconcile(self, detail: dict[str, Any]) -> dict[str, Any]:
-        """Make the record terminal for an execution that ended as FAILED, TIMED_OUT or ABORTED, if it is not yet."""
-        task_id, execution_status = detail["name"], detail["status"]
-        if execution_status not in _RECONCILED:
-            return {"task_id": task_id, "changed": False, "reason": f"status {execution_status} needs nothing"}
-        status, default_error = _RECONCILED[execution_status]
-        error_type = detail.get("error") or default_error
-        message = (
-            detail.get("cause")
-            or {
-                "ABORTED": "The execution was stopped",
-                "FAILED": "The workflow failed",
-                "TIMED_OUT": "The workflow timed out",
-            }[execution_status]
-        )
+        """For an EventBridge "Execution Status Change" detail (name, executionArn, status, error, cause)."""
+        name, arn, execution_status = detail["name"], detail.get("executionArn"), detail["status"]
+        task_id = task_id_of(name)
         try:
-            changed = self.store.finish(task_id, status, error_type, message)
+            record = self.store.get_unscoped(task_id)
         except TaskNotFound:
-            logger.warning("execution has no task record", extra={"execution": detail.get("executionArn")})
+            logger.warning("execution has no task record", extra={"execution": arn})
             return {"task_id": task_id, "changed": False, "reason": "no such task"}
+        if arn and record.execution_arn and record.execution_arn != arn:
+            # An earlier incarnation of a reused task id: it says nothing about the current record.
+            return {"task_id": task_id, "changed": False, "reason": "execution of an earlier incarnation"}
+        if execution_status not in _ENDED_OUTSIDE_CATCH:
+            return {"task_id": task_id, "changed": False, "reason": f"status {execution_status} needs nothing"}
+        changed = self._end(record, execution_status, detail.get("error"), detail.get("cause"))
+        self.delivery.deliver(task_id)
+        return {"task_id": task_id, "changed": changed, "status": self.store.get_unscoped(task_id).status.value}
+
+    def _end(self, record: TaskRecord, execution_status: str, error: str | None, cause: str | None) -> bool:
+        default_error, default_message = _ENDED_OUTSIDE_CATCH[execution_status]
+        if execution_status == "ABORTED":
+            changed = self.store.mark_cancelled(record.task_id, owner=record.owner, message=default_message)
+        else:
+            changed = self.store.mark_failed(
+                record.task_id,
+                owner=record.owner,
+                error_type=error or default_error,
+                error_message=cause or default_message,
+            )
         if changed:
             metrics.add_metric(name="TaskReconciled", unit="Count", value=1)
-            logger.warning("task made terminal by reconcile", extra={"status": status.value, "error_type": error_type})
-        return {"task_id": task_id, "changed": changed, "status": status.value}
+            logger.warning("task made terminal by reconcile", extra={"execution_status": execution_status})
+        return changed
+
+
+_INCARNATION = re.compile(r"-[0-9a-f]{12}")
+
+
+def task_id_of(execution_name: str) -> str:
+    """Execution names are ``<task_id>-<12 hex digits of incarnation>`` (older ones: the bare task id)."""
+    task_id, dash, incarnation = execution_name.rpartition("-")
+    return task_id if dash and _INCARNATION.fullmatch(dash + incarnation) else execution_name
+
+
+class Sweeper:
+    """Repairs records that say working although no execution runs for them: their start was interrupted, or the
+    event that would have reconciled them was lost (EventBridge delivery is best effort). Reads the sparse index of
+    active tasks and one listing of running executions, so a sweep costs about one call per 1,000 tasks."""
+
+    def __init__(self, store: WorkerStore, executions: Executions, reconciler: Reconciler, grace_seconds: int = 120):
+        self.store = store
+        self.executions = executions
+        self.reconciler = reconciler
+        self.grace = timedelta(seconds=grace_seconds)
+
+    def sweep(self, now: datetime | None = None) -> dict[str, Any]:
+        cutoff = iso((now or utc_now()) - self.grace)  # a start in progress has its execution well within this
+        candidates = self.store.list_active(created_before=cutoff)
+        if not candidates:
+            return {"checked": 0, "repaired": []}
+        running = self.executions.running_names()
+        repaired: list[dict[str, Any]] = []
+        for task_id in candidates:
+            record = self.store.get_unscoped(task_id)
+            if record.status.is_terminal or (record.execution_name and record.execution_name in running):
+                continue
+            execution = self.executions.describe(record.execution_arn) if record.execution_arn else None
+            if execution is None:
+                # The endpoint wrote the record but the execution never started, and the caller was never given
+                # this id (the endpoint answers only after the start): fail it rather than run work nobody awaits.
+                changed = self.store.mark_failed(
+                    task_id,
+                    owner=record.owner,
+                    error_type="StartFailed",
+                    error_message="The task's workflow never started (the start request was interrupted); "
+                    "start the task again",
+                )
+                if changed:
+                    self.reconciler.delivery.deliver(task_id)
+                repaired.append({"task_id": task_id, "action": "failed", "reason": "no execution"})
+            elif execution["status"] != "RUNNING":
+                outcome = self.reconciler.reconcile(
+                    {
+                        "name": record.execution_name,
+                        "executionArn": record.execution_arn,
+                        "status": execution["status"],
+                        "error": execution.get("error"),
+                        "cause": execution.get("cause"),
+                    }
+                )
+                repaired.append({"task_id": task_id, "action": "reconciled", "status": outcome.get("status")})
+        if repaired:
+            metrics.add_metric(name="TasksSwept", unit="Count", value=len(repaired))
+            logger.warning("sweep repaired stranded tasks", extra={"repaired": repaired})
+        return {"checked": len(candidates), "repaired": repaired}

@@ -6,6 +6,8 @@ from typing import Any, ClassVar
 
 import boto3
 
+from longhaul.faults import boto_config
+
 
 class AwsAdapter:
     service: ClassVar[str]
@@ -17,5 +19,5 @@ class AwsAdapter:
     def client(self) -> Any:
         # Built lazily: no connection exists at import (cold start, SnapStart snapshot) until a request needs one.
         if self._client is None:
-            self._client = boto3.client(self.service)
+            self._client = boto3.client(self.service, config=boto_config())
         return self._client

@@ -7,43 +7,34 @@ because only the former passes a ``clientToken``: a retried WriteResult must not
 from __future__ import annotations
 
 import hashlib
-import json
 import re
 from datetime import datetime
 from typing import Any
 
 from longhaul.adapters._aws import AwsAdapter
+from longhaul.memory import session_message
 
-_ACTOR_UNSAFE = re.compile(r"[^a-zA-Z0-9_/:-]")
+# AgentCore's actorId pattern, kept to its simplest form (no ':' segments) and a length that leaves room.
+_ACTOR_PLAIN = re.compile(r"[a-zA-Z0-9][a-zA-Z0-9_/-]{0,199}")
+_HASHED_PREFIX = "lh_"
 
 
 def actor_id_for(owner: str) -> str:
-    """AgentCore actor ids forbid ``@`` and ``.``: replace what is not allowed, and add a hash of the original
-    whenever something was replaced, so ``a.b`` and ``a_b`` stay different actors."""
-    safe = _ACTOR_UNSAFE.sub("_", owner).strip(":")
-    if safe != owner or not safe[:1].isalnum():
-        safe = f"u-{safe}-{hashlib.sha256(owner.encode()).hexdigest()[:10]}"
-    return safe[:255]
+    """The AgentCore actor id of an owner: injective and valid for any owner string.
+
+    An owner that already fits AgentCore's pattern (a Cognito or OIDC ``sub`` does) is its own actor id, so agents
+    can name it; any other owner - or one that starts with the reserved ``lh_`` - becomes ``lh_`` and the SHA-256 of
+    the owner. The two forms never meet, so two owners never share an actor.
+    """
+    if _ACTOR_PLAIN.fullmatch(owner) and not owner.startswith(_HASHED_PREFIX):
+        return owner
+    return _HASHED_PREFIX + hashlib.sha256(owner.encode()).hexdigest()
 
 
-def client_token_for(task_id: str) -> str:
-    """Deterministic per task, so retries of WriteResult are deduplicated by AgentCore."""
-    return f"longhaul-result-{task_id}"
-
-
-def session_message(role: str, text: str, at: datetime) -> str:
-    """A Strands ``SessionMessage`` as JSON: what ``AgentCoreMemorySessionManager`` restores. Plain text there
-    would not parse as a message and silently drops the restored history."""
-    stamp = at.isoformat()
-    return json.dumps(
-        {
-            "message": {"role": role, "content": [{"text": text}]},
-            "message_id": 0,
-            "redact_message": None,
-            "created_at": stamp,
-            "updated_at": stamp,
-        }
-    )
+def client_token_for(execution_name: str) -> str:
+    """Deterministic per task incarnation (its execution name), so a retried delivery is deduplicated by AgentCore,
+    while a task id reused after its record expired gets a new event."""
+    return f"longhaul-{execution_name}"
 
 
 class AgentCoreResultMemory(AwsAdapter):
@@ -53,10 +44,11 @@ class AgentCoreResultMemory(AwsAdapter):
         super().__init__(client)
         self.memory_id = memory_id
 
-    def write(self, *, task_id: str, actor_id: str, session_id: str, question: str, answer: str, at: datetime) -> str:
+    def write(self, *, token: str, actor_id: str, session_id: str, question: str, answer: str, at: datetime) -> str:
         """Write one event with a user turn and an assistant turn (a restored history must alternate roles).
 
-        Returns the event id.
+        The same arguments always make the same request, byte for byte, so a retry under the same ``token`` is
+        one AgentCore accepts as the same event. Returns the event id.
         """
         response = self.client.create_event(
             memoryId=self.memory_id,
@@ -72,6 +64,6 @@ class AgentCoreResultMemory(AwsAdapter):
                     }
                 },
             ],
-            clientToken=client_token_for(task_id),
+            clientToken=client_token_for(token),
         )
         return str(response["event"]["eventId"])

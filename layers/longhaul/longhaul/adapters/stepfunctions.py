@@ -1,4 +1,7 @@
-"""Workflow on Step Functions. The execution name is the task id, which makes starting idempotent."""
+"""Workflow on Step Functions. Each task incarnation has its own execution name, ``<task_id>-<incarnation>``: a
+repeated start of the same record reuses it (Step Functions starts nothing new), while a task id that comes back
+after its record expired (an idempotency key reused after the TTL) gets a new execution - Step Functions keeps an
+execution name for 90 days after it ends, longer than a record may live."""
 
 from __future__ import annotations
 
@@ -22,19 +25,19 @@ class StepFunctionsWorkflow(AwsAdapter):
         super().__init__(client)
         self.state_machine_arn = state_machine_arn
 
-    def execution_arn(self, task_id: str) -> str:
-        return execution_arn(self.state_machine_arn, task_id)
+    def execution_arn(self, name: str) -> str:
+        return execution_arn(self.state_machine_arn, name)
 
-    def start(self, task_id: str, payload: dict[str, Any]) -> str:
-        """Start the execution for ``task_id``; a second start with the same name starts nothing new."""
+    def start(self, name: str, payload: dict[str, Any]) -> str:
+        """Start the execution ``name``; a second start with the same name starts nothing new."""
         try:
             response = self.client.start_execution(
-                stateMachineArn=self.state_machine_arn, name=task_id, input=json.dumps(payload, separators=(",", ":"))
+                stateMachineArn=self.state_machine_arn, name=name, input=json.dumps(payload, separators=(",", ":"))
             )
             return str(response["executionArn"])
         except ClientError as error:
             if error.response["Error"]["Code"] == "ExecutionAlreadyExists":
-                return execution_arn(self.state_machine_arn, task_id)
+                return execution_arn(self.state_machine_arn, name)
             raise
 
     def stop(self, arn: str, cause: str) -> None:
@@ -44,3 +47,21 @@ class StepFunctionsWorkflow(AwsAdapter):
         except ClientError as error:
             if error.response["Error"]["Code"] not in ("ExecutionDoesNotExist", "ExecutionNotRunning"):
                 raise
+
+    def running_names(self) -> set[str]:
+        """Names of every running execution (1,000 per call)."""
+        names: set[str] = set()
+        for page in self.client.get_paginator("list_executions").paginate(
+            stateMachineArn=self.state_machine_arn, statusFilter="RUNNING"
+        ):
+            names.update(execution["name"] for execution in page.get("executions", []))
+        return names
+
+    def describe(self, arn: str) -> dict[str, Any] | None:
+        """The execution (status, error, cause), or None when it does not exist."""
+        try:
+            return dict(self.client.describe_execution(executionArn=arn))
+        except ClientError as error:
+            if error.response["Error"]["Code"] == "ExecutionDoesNotExist":
+                return None
+            raise

@@ -8,6 +8,7 @@ from typing import Any
 from mcp.server.transport_security import TransportSecuritySettings
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from longhaul.endpoint import tasks_2025
 from longhaul.endpoint.identity import principal_from_event
 from longhaul.endpoint.server import UNAUTHORIZED, mcp
 from longhaul.settings import Settings, get_settings
@@ -116,5 +117,7 @@ def build_app(json_response: bool = True, settings: Settings | None = None) -> A
     app = mcp.streamable_http_app(
         stateless_http=True, json_response=json_response, transport_security=transport_security(settings)
     )
+    tasks_2025.install(mcp)
+    app.add_middleware(tasks_2025.TransportMode, streaming=not json_response)
     app.add_middleware(RequestGuard, settings=settings)
     return app
