@@ -199,11 +199,12 @@ def test_a_task_past_its_step_limit_fails_cleanly_before_the_history_limit(stack
     assert "MAX_STEPS_PER_TASK" in final.error_message
 
 
-def test_csv_profile_profiles_a_file_from_the_bucket_in_checkpointed_chunks(stack):
+def test_csv_profile_profiles_an_uploaded_file_in_checkpointed_chunks(stack):
     rows = "".join(f"{i},{i * 0.5},{'x' if i % 2 else ''}\n" for i in range(3000))
-    boto3.client("s3").put_object(Bucket=stack.bucket_name, Key="inputs/readings.csv", Body=f"id,value,flag\n{rows}")
     service = runtime.task_service()
-    record = service.start("alice", "csv_profile", {"input_key": "inputs/readings.csv", "chunk_bytes": 4096})
+    key, _, _ = service.upload_url("alice", "readings.csv")
+    boto3.client("s3").put_object(Bucket=stack.bucket_name, Key=key, Body=f"id,value,flag\n{rows}")
+    record = service.start("alice", "csv_profile", {"input_key": key, "chunk_bytes": 4096})
     assert wait_for_execution(record.execution_arn)["status"] == "SUCCEEDED"
 
     _, result, _ = service.result("alice", record.task_id)
@@ -219,18 +220,25 @@ def test_csv_profile_profiles_a_file_from_the_bucket_in_checkpointed_chunks(stac
     assert result["columns"]["flag"]["empty"] == 1500
 
 
-def test_csv_profile_of_a_missing_file_fails_with_a_clear_message(stack):
+def test_csv_profile_of_a_missing_or_another_owners_file_fails_alike(stack):
     service = runtime.task_service()
-    record = service.start("alice", "csv_profile", {"input_key": "inputs/nope.csv"})
-    assert wait_for_execution(record.execution_arn)["status"] == "FAILED"
-    final = service.get("alice", record.task_id)
-    assert final.error_type == "InvalidTaskParams" and "inputs/nope.csv" in final.error_message
+    alices, _, _ = service.upload_url("alice", "payroll.csv")
+    boto3.client("s3").put_object(Bucket=stack.bucket_name, Key=alices, Body=b"name,salary\nann,91000\n")
+    missing, _, _ = service.upload_url("bob", "payroll.csv")  # bob's own key, never uploaded
+    messages = []
+    for key in (alices, missing):
+        record = service.start("bob", "csv_profile", {"input_key": key})
+        assert wait_for_execution(record.execution_arn)["status"] == "FAILED"
+        final = service.get("bob", record.task_id)
+        assert final.error_type == "InputNotFound" and final.result is None
+        messages.append(final.error_message.replace(key, "KEY"))
+    assert messages[0] == messages[1] and "salary" not in messages[0]
 
 
 def test_a_result_too_large_for_one_response_is_handed_out_as_a_download_url(stack, register_kind, monkeypatch):
     from longhaul import tasks
 
-    monkeypatch.setattr(tasks, "MAX_RESULT_RESPONSE_BYTES", 100_000)
+    monkeypatch.setattr(tasks, "UNMEASURED_INLINE_BYTES", 100_000)
     big = {"blob": "y" * 150_000}
     register_kind(kind("huge_result", lambda params, cursor, ctx: Done(big)))
     service = runtime.task_service()
@@ -239,7 +247,7 @@ def test_a_result_too_large_for_one_response_is_handed_out_as_a_download_url(sta
 
     final, result, url = service.result("alice", record.task_id)
     assert result is None and final.result_ref.size_bytes > 150_000
-    assert url.startswith("https://") and f"results/{record.task_id}.json" in url and "Signature" in url
+    assert url.startswith("https://") and f"results/{record.task_id}.json" in url and "X-Amz-Signature=" in url
 
 
 @pytest.mark.parametrize("owner", ["ann@example.com", "o'{}\\#x", "ünï {} 'quoted'"])

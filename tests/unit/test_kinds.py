@@ -2,22 +2,26 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from pydantic import ValidationError
 
 from longhaul import kinds
-from longhaul.errors import UnknownTaskKind
+from longhaul.errors import InputNotFound, UnknownTaskKind
+from longhaul.inputs import OwnerInputs, input_key
 from longhaul.kinds import Continue, Done
 from longhaul.kinds import csv_profile as csv_kind
 from longhaul.kinds.model_training import KIND as TRAINING
 
 
 class FakeContext:
-    def __init__(self, seconds_left: float = 600.0):
+    def __init__(self, seconds_left: float = 600.0, inputs: object = None):
         self.task_id = "t1"
         self.step_number = 1
         self.reports: list[tuple[float, str]] = []
         self.seconds_left = seconds_left
+        self.inputs = inputs
 
     def progress(self, fraction: float, message: str = "") -> None:
         self.reports.append((fraction, message))
@@ -57,27 +61,31 @@ def test_model_training_rejects_bad_params_with_field_names():
         TRAINING.parse_params({"epochs": 0})
 
 
-class FakeBlobs:
-    def __init__(self, data: bytes):
-        self.data = data
+class FakeBucket:
+    """The whole bucket, every owner's files, keyed like S3; OwnerInputs confines a kind to one owner's."""
+
+    def __init__(self, objects: dict[str, bytes]):
+        self.objects = objects
         self.reads: list[tuple[int, int]] = []
 
     def size(self, key: str) -> int:
-        return len(self.data)
+        if key not in self.objects:
+            raise InputNotFound(key)
+        return len(self.objects[key])
 
     def read_range(self, key: str, start: int, end: int) -> bytes:
         self.reads.append((start, end))
-        return self.data[start : end + 1]
+        return self.objects[key][start : end + 1]
 
 
 CSV = b"city,temp,note\n" + b"".join(f"c{i},{i % 7}.5,{'' if i % 3 else 'n'}\n".encode() for i in range(500))
+ALICE_CSV = input_key("alice", "cities.csv")
 
 
-def run_profile(monkeypatch, seconds_left: float) -> tuple[dict, int, FakeBlobs]:
-    blobs = FakeBlobs(CSV)
-    monkeypatch.setattr(csv_kind, "_blobs", lambda: blobs)
-    params = csv_kind.KIND.parse_params({"input_key": "inputs/cities.csv", "chunk_bytes": 1024})
-    ctx, cursor, steps = FakeContext(seconds_left), None, 0
+def run_profile(seconds_left: float, owner: str = "alice", key: str = ALICE_CSV) -> tuple[dict, int, FakeBucket]:
+    blobs = FakeBucket({ALICE_CSV: CSV})
+    params = csv_kind.KIND.parse_params({"input_key": key, "chunk_bytes": 1024})
+    ctx, cursor, steps = FakeContext(seconds_left, OwnerInputs(blobs, owner)), None, 0
     while True:
         steps += 1
         outcome = csv_kind.KIND.step(params, cursor, ctx)
@@ -86,15 +94,29 @@ def run_profile(monkeypatch, seconds_left: float) -> tuple[dict, int, FakeBlobs]
         cursor = outcome.cursor
 
 
-def test_csv_profile_resumed_chunk_by_chunk_matches_one_pass(monkeypatch):
-    one_pass, one_steps, _ = run_profile(monkeypatch, seconds_left=600)
-    resumed, resumed_steps, blobs = run_profile(monkeypatch, seconds_left=0)  # no time: checkpoint every chunk
+def test_csv_profile_resumed_chunk_by_chunk_matches_one_pass():
+    one_pass, one_steps, _ = run_profile(seconds_left=600)
+    resumed, resumed_steps, blobs = run_profile(seconds_left=0)  # no time: checkpoint every chunk
     assert one_steps == 1 and resumed_steps == len(blobs.reads) >= 5
     assert resumed == one_pass
     assert one_pass["rows"] == 500
     temp = one_pass["columns"]["temp"]
     assert (temp["numeric"], temp["min"], temp["max"]) == (500, 0.5, 6.5)
     assert one_pass["columns"]["note"]["empty"] == 500 - 167
+
+
+def test_csv_profile_reads_only_its_owners_inputs_and_foreign_answers_like_missing():
+    with pytest.raises(InputNotFound) as foreign:
+        run_profile(seconds_left=600, owner="mallory")  # alice's real file, read as mallory
+    missing_key = input_key("mallory", "cities.csv")
+    with pytest.raises(InputNotFound) as missing:
+        run_profile(seconds_left=600, owner="mallory", key=missing_key)
+    assert str(foreign.value).replace(ALICE_CSV, "KEY") == str(missing.value).replace(missing_key, "KEY")
+
+
+def test_csv_profile_imports_no_aws_sdk():
+    source = Path(csv_kind.__file__).read_text()
+    assert "boto" not in source and "lru_cache" not in source
 
 
 def test_csv_profile_only_reads_inputs_in_its_own_bucket():

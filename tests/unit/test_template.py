@@ -27,6 +27,7 @@ ALLOWED_WILDCARDS = {
     ("RunStepFunctionRole", "StoreLargeResults"): "S3 objects are named by key prefix: results/ only",
     ("RunStepFunctionRole", "ReadTaskInputs"): "S3 objects are named by key prefix: inputs/ only",
     ("McpEndpointFunctionRole", "ReadLargeResults"): "S3 objects are named by key prefix: results/ only",
+    ("McpEndpointFunctionRole", "PresignInputUploads"): "S3 objects are named by key prefix: inputs/ only",
     ("McpEndpointFunctionRole", "CancelTasks"): "executions of TaskWorkflow only; their names (task ids) vary",
     ("SweepFunctionRole", "EndedExecutions"): "executions of TaskWorkflow only; their names (task ids) vary",
 }

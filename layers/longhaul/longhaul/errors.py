@@ -65,3 +65,12 @@ class InvalidCursor(LonghaulError):
 
 class TooManyActiveTasks(LonghaulError):
     """The caller already has as many active tasks as one owner may (MAX_ACTIVE_TASKS_PER_OWNER)."""
+
+
+class InputNotFound(LonghaulError):
+    """No such input file for this caller. A key outside the caller's own prefix, or one S3 refuses (403),
+    raises this with the same message as a missing key, so an input's existence never leaks across owners."""
+
+    def __init__(self, key: str):
+        super().__init__(f"Input {key!r} not found: upload it with create_upload_url and pass the input_key it returns")
+        self.key = key

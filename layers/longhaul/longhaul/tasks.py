@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any, Protocol
 
@@ -17,6 +18,7 @@ from longhaul.errors import (
     TaskStartFailed,
     TooManyActiveTasks,
 )
+from longhaul.inputs import input_key
 from longhaul.kinds import get_kind
 from longhaul.models import ResultRef, TaskRecord, TaskStatus, is_valid_session_id, iso, utc_now
 from longhaul.observability import logger, metrics
@@ -25,9 +27,15 @@ from longhaul.settings import Settings
 # Namespace for idempotency keys: uuid5(owner, kind, key) is the task id, so a repeated start finds its task.
 _IDEMPOTENCY_NAMESPACE = uuid.UUID("6f1c1d2e-3b1a-4c55-9a8e-6c0f0b9f4d21")
 MAX_PARAMS_BYTES = 32 * 1024
-# Larger results are handed out as a short-lived download URL: Lambda's response limit is 6 MB.
-MAX_RESULT_RESPONSE_BYTES = 4 * 1024 * 1024
+# A result is returned inline only when the whole response carrying it fits (the endpoint measures it; Lambda
+# answers at most 6 MB). A response holds the result at least twice (structured content and its text copy), so
+# a stored result over half that budget cannot fit and is not even read: it gets a short-lived download URL.
+MAX_INLINE_CANDIDATE_BYTES = 5 * 1024 * 1024 // 2
+# Without a measure from the caller: the worst a stored byte grows to in a response (a backslash, escaped in the
+# text copy and again in the Lambda payload) is 6x, so this much is inline whatever its content.
+UNMEASURED_INLINE_BYTES = 5 * 1024 * 1024 // 6
 RESULT_URL_SECONDS = 900
+UPLOAD_URL_SECONDS = 900
 
 
 class TaskStore(Protocol):
@@ -50,6 +58,7 @@ class Workflow(Protocol):
 class ResultBlobs(Protocol):
     def get(self, ref: ResultRef) -> bytes: ...
     def download_url(self, ref: ResultRef, expires_seconds: int) -> str: ...
+    def upload_url(self, key: str, content_type: str | None, expires_seconds: int) -> str: ...
 
 
 class IdempotencyConflict(InvalidTaskParams):
@@ -86,7 +95,7 @@ class TaskService:
             raise InvalidTaskParams(_describe(error)) from None
         if len(json.dumps(params)) > MAX_PARAMS_BYTES:
             raise InvalidTaskParams(f"Parameters exceed {MAX_PARAMS_BYTES} bytes; put large inputs in S3")
-        if session_id is not None and not is_valid_session_id(session_id):
+        if session_id is not None and not (isinstance(session_id, str) and is_valid_session_id(session_id)):
             raise InvalidTaskParams(
                 "session_id must be 1-100 characters: letters, digits, '-' and '_', starting with a letter or digit"
             )
@@ -167,16 +176,28 @@ class TaskService:
     def get(self, owner: str, task_id: str) -> TaskRecord:
         return self.store.get(task_id, owner=owner)
 
-    def result(self, owner: str, task_id: str) -> tuple[TaskRecord, Any, str | None]:
-        """The task, its result value, and a download URL instead of the value when the result is too large
-        for one response (Lambda answers at most 6 MB). Results stored in S3 are read back whole."""
+    def result(
+        self, owner: str, task_id: str, fits: Callable[[TaskRecord, Any], bool] | None = None
+    ) -> tuple[TaskRecord, Any, str | None]:
+        """The task, its result value, and a download URL instead of the value when the result does not fit one
+        response. ``fits(record, value)`` is the caller's measure of its real response (all of it, as sent); a result
+        stored in S3 is read back whole only when it could fit at all. Without ``fits``, the worst case decides."""
         record = self.store.get(task_id, owner=owner)
         ref = record.result_ref
         if ref is None:
-            return record, record.result, None
-        if ref.size_bytes > MAX_RESULT_RESPONSE_BYTES:
-            return record, None, self.blobs.download_url(ref, RESULT_URL_SECONDS)
-        return record, json.loads(self.blobs.get(ref)), None
+            return record, record.result, None  # inline results are small (INLINE_RESULT_MAX_BYTES)
+        limit = MAX_INLINE_CANDIDATE_BYTES if fits is not None else UNMEASURED_INLINE_BYTES
+        if ref.size_bytes <= limit:
+            value = json.loads(self.blobs.get(ref))
+            if fits is None or fits(record, value):
+                return record, value, None
+        return record, None, self.blobs.download_url(ref, RESULT_URL_SECONDS)
+
+    def upload_url(self, owner: str, filename: str, content_type: str | None = None) -> tuple[str, str, int]:
+        """Where the caller may put one input file: (input_key, presigned PUT URL, seconds it stays valid). The
+        key is under the caller's own prefix, the only place their tasks read from."""
+        key = input_key(owner, filename)
+        return key, self.blobs.upload_url(key, content_type, UPLOAD_URL_SECONDS), UPLOAD_URL_SECONDS
 
     def cancel(self, owner: str, task_id: str) -> TaskRecord:
         """Mark the task cancelled, then stop its execution. Raises TaskAlreadyTerminal for a finished task."""

@@ -28,6 +28,7 @@ from longhaul.errors import (
     TransientStepError,
 )
 from longhaul.faults import describe, error_code, is_transient
+from longhaul.inputs import InputReader, OwnerInputs
 from longhaul.kinds import Continue, Done, Sleep, get_kind
 from longhaul.models import (
     MemoryDelivery,
@@ -75,6 +76,8 @@ class WorkerStore(Protocol):
 
 class ResultBlobs(Protocol):
     def put_result(self, task_id: str, body: bytes) -> ResultRef: ...
+    def size(self, key: str) -> int: ...
+    def read_range(self, key: str, start: int, end_inclusive: int) -> bytes: ...
 
 
 class ResultMemory(Protocol):
@@ -105,8 +108,17 @@ class _StepContext:
     ``min_interval`` seconds (a kind may report per item; the table should not pay per item), and the latest
     value always reaches the record with the step's checkpoint."""
 
-    def __init__(self, store: WorkerStore, task_id: str, step_number: int, deadline: float, min_interval: float = 1.0):
+    def __init__(
+        self,
+        store: WorkerStore,
+        task_id: str,
+        step_number: int,
+        deadline: float,
+        min_interval: float,
+        inputs: InputReader,
+    ):
         self._store = store
+        self.inputs = inputs  # the task owner's inputs only
         self._task_id = task_id
         self._step_number = step_number
         self._deadline = deadline
@@ -185,7 +197,12 @@ class StepRunner:
         # Leave time to write the checkpoint and return before Lambda's hard timeout.
         deadline = time.monotonic() + budget - min(30.0, max(1.0, budget * 0.1))
         ctx = _StepContext(
-            self.store, request.task_id, step_number, deadline, self.settings.progress_min_interval_seconds
+            self.store,
+            request.task_id,
+            step_number,
+            deadline,
+            self.settings.progress_min_interval_seconds,
+            OwnerInputs(self.blobs, request.owner),
         )
         started = time.perf_counter()
         with transient_as_retryable(f"Step {step_number} hit a temporary AWS error"):

@@ -17,14 +17,23 @@ from mcp.server.mcpserver.exceptions import ToolError
 from mcp.server.mcpserver.tools import Tool
 from mcp.server.mcpserver.utilities.func_metadata import ArgModelBase
 from mcp.shared.exceptions import MCPError
-from mcp_types import ToolAnnotations
-from pydantic import BaseModel, Field, create_model
+from mcp_types import CallToolResult, ToolAnnotations
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
 
 from longhaul import __version__, runtime
-from longhaul.endpoint.views import TaskHandle, TaskList, TaskResultView, TaskStatusView
+from longhaul.endpoint.views import (
+    TaskHandle,
+    TaskList,
+    TaskResultView,
+    TaskStatusView,
+    UploadUrlView,
+    fits_one_response,
+    tool_result,
+)
 from longhaul.errors import InvalidTaskParams, LonghaulError, TaskAlreadyTerminal, TaskNotFound
 from longhaul.kinds import TaskKind, all_kinds, get_kind
-from longhaul.models import TaskStatus
+from longhaul.kinds.base import describe_validation_error, parse_strict
+from longhaul.models import TaskRecord, TaskStatus
 from longhaul.settings import get_settings
 
 UNAUTHORIZED = -32001
@@ -81,17 +90,33 @@ class _StartOptions(BaseModel):
     )
 
 
+class _PassThroughArguments(ArgModelBase):
+    """Hands the raw arguments to the start tool unvalidated: the SDK's own validation is lax (it coerces
+    ``true`` to 1 and ``"3"`` to 3, and drops unknown names), so the tool validates strictly itself."""
+
+    model_config = ConfigDict(extra="allow")
+
+    def model_dump_one_level(self) -> dict[str, Any]:
+        return {"arguments": dict(self.model_extra or {})}
+
+
 def start_tool(kind: TaskKind) -> Tool:
-    """A tool named after the kind whose input schema is the kind's params (plus the start options), flat."""
+    """A tool named after the kind whose input schema is the kind's params (plus the start options), flat.
+    Unknown arguments and wrong types are rejected with a message naming the field; nothing is coerced."""
     arguments_model = create_model(
         f"{kind.params_model.__name__}Arguments", __base__=(kind.params_model, _StartOptions)
     )
     option_names = set(_StartOptions.model_fields)
 
-    async def start(arguments: Any, ctx: Context) -> TaskHandle:
+    async def start(arguments: dict[str, Any], ctx: Context) -> TaskHandle:
         owner = principal(ctx)
-        values = arguments.model_dump()
-        options = {name: values.pop(name) for name in option_names}
+        try:
+            values = parse_strict(arguments_model, arguments).model_dump(exclude_unset=True)
+        except ValidationError as error:
+            raise ToolError(describe_validation_error(error)) from None
+        except InvalidTaskParams as error:
+            raise ToolError(str(error)) from None
+        options = {name: values.pop(name, None) for name in option_names}
         record = await _call(runtime.task_service().start, owner, kind.name, values, **options)
         return TaskHandle(
             task_id=record.task_id,
@@ -115,15 +140,9 @@ def start_tool(kind: TaskKind) -> Tool:
             title=kind.title, read_only_hint=False, destructive_hint=False, idempotent_hint=False, open_world_hint=True
         ),
     )
-
-    # The SDK reads the argument model and schema live: validate the flat arguments with the kind's own model.
-    class Arguments(arguments_model, ArgModelBase):  # type: ignore[misc, valid-type]
-        def model_dump_one_level(self) -> dict[str, Any]:
-            return {"arguments": arguments_model.model_validate(self.model_dump())}
-
-    Arguments.__name__ = arguments_model.__name__
-    tool.fn_metadata.arg_model = Arguments
-    tool.parameters = arguments_model.model_json_schema()
+    # The SDK reads the argument model and schema live: publish the kind's flat schema, closed to other names.
+    tool.fn_metadata.arg_model = _PassThroughArguments
+    tool.parameters = {**arguments_model.model_json_schema(), "additionalProperties": False}
     return tool
 
 
@@ -151,19 +170,57 @@ async def get_task_status(task_id: TaskId, ctx: Context) -> TaskStatusView:
 
 
 @mcp.tool(annotations=READ_ONLY)
-async def get_task_result(task_id: TaskId, ctx: Context) -> TaskResultView:
+async def get_task_result(task_id: TaskId, ctx: Context) -> Annotated[CallToolResult, TaskResultView]:
     """The result of a completed task, or the error of a failed one. While the task is still working,
-    ready is false: wait (get_task_status / wait_for_task) and ask again."""
-    record, result, url = await _call(runtime.task_service().result, principal(ctx), task_id)
-    return TaskResultView(
-        task_id=record.task_id,
-        status=record.status,
-        ready=record.status.is_terminal,
-        result=result,
-        result_url=url,
-        result_size_bytes=record.result_ref.size_bytes if record.result_ref else None,
-        error_type=record.error_type,
-        error_message=record.error_message,
+    ready is false: wait (get_task_status / wait_for_task) and ask again. A result too large for one response
+    comes as result_url, a download link valid for 15 minutes."""
+    measured: dict[str, CallToolResult] = {}
+
+    def view(record: TaskRecord, result: Any, url: str | None) -> TaskResultView:
+        return TaskResultView(
+            task_id=record.task_id,
+            status=record.status,
+            ready=record.status.is_terminal,
+            result=result,
+            result_url=url,
+            result_size_bytes=record.result_ref.size_bytes if record.result_ref else None,
+            error_type=record.error_type,
+            error_message=record.error_message,
+        )
+
+    def fits(record: TaskRecord, value: Any) -> bool:
+        # Measured on the very answer that would be sent, kept so it is not serialised twice.
+        measured["inline"] = tool_result(view(record, value, None))
+        return fits_one_response(measured["inline"])
+
+    record, result, url = await _call(runtime.task_service().result, principal(ctx), task_id, fits)
+    if url is None and "inline" in measured:
+        return measured["inline"]
+    return tool_result(view(record, result, url))
+
+
+@mcp.tool(annotations=ToolAnnotations(read_only_hint=False, destructive_hint=False, idempotent_hint=True))
+async def create_upload_url(
+    filename: Annotated[str, Field(min_length=1, max_length=200, description="Name for the file, e.g. sales-2026.csv")],
+    ctx: Context,
+    content_type: Annotated[
+        str | None,
+        Field(
+            max_length=100,
+            pattern=r"^[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]*/[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]*$",
+            description="MIME type the upload will send, e.g. text/csv (then the PUT must send exactly this)",
+        ),
+    ] = None,
+) -> UploadUrlView:
+    """Get a URL to upload an input file (e.g. a CSV for csv_profile) and the input_key that names it. PUT the
+    bytes to upload_url within 15 minutes, then pass input_key to the task. Only your own tasks can read it;
+    uploading the same filename again replaces the file."""
+    key, url, seconds = await _call(runtime.task_service().upload_url, principal(ctx), filename, content_type)
+    return UploadUrlView(
+        input_key=key,
+        upload_url=url,
+        headers={"Content-Type": content_type} if content_type else {},
+        expires_in_seconds=seconds,
     )
 
 

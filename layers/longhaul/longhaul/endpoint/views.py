@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
+from mcp_types import CallToolResult, TextContent
 from pydantic import BaseModel, Field
 
 from longhaul.models import TaskRecord, TaskStatus
+
+# Lambda returns at most 6 MB (6,291,456 bytes) from a synchronous invocation; API Gateway allows 10 MB. The
+# budget leaves room for what the measure below does not see: response headers, a long request id, _meta.
+LAMBDA_RESPONSE_LIMIT_BYTES = 6 * 1024 * 1024
+RESPONSE_BUDGET_BYTES = LAMBDA_RESPONSE_LIMIT_BYTES - 512 * 1024
 
 
 class TaskHandle(BaseModel):
@@ -42,6 +49,18 @@ class TaskStatusView(BaseModel):
         return cls(**fields, has_result=record.has_result, poll_interval_seconds=poll_interval_seconds)
 
 
+class UploadUrlView(BaseModel):
+    """Where to put an input file, and the key that names it for a task."""
+
+    input_key: str = Field(description="Pass this as input_key to csv_profile once the upload finished")
+    upload_url: str = Field(description="HTTP PUT the file's bytes to this URL (valid for expires_in_seconds)")
+    method: str = "PUT"
+    headers: dict[str, str] = Field(
+        default_factory=dict, description="Headers the PUT must send exactly (Content-Type, when one was given)"
+    )
+    expires_in_seconds: int
+
+
 class TaskResultView(BaseModel):
     task_id: str
     status: TaskStatus
@@ -58,3 +77,29 @@ class TaskResultView(BaseModel):
 class TaskList(BaseModel):
     tasks: list[TaskStatusView]
     next_cursor: str | None = Field(default=None, description="Pass as cursor to get the next page; null at the end")
+
+
+def tool_result(view: BaseModel) -> CallToolResult:
+    """The tool answer for ``view``: structured content plus its compact JSON as text (what clients without
+    structured output read). Built here rather than by the SDK, whose text copy is indented JSON and so several
+    times the result's size; this is what the response size is measured on."""
+    structured = view.model_dump(mode="json")
+    text = json.dumps(structured, ensure_ascii=False, separators=(",", ":"))
+    return CallToolResult(content=[TextContent(type="text", text=text)], structured_content=structured)
+
+
+def response_bytes(result: CallToolResult) -> int:
+    """Bytes of the Lambda response that carries ``result``: the JSON-RPC response as the SDK writes it, inside
+    the API Gateway proxy response whose ``body`` is a JSON string, escaped once more (quotes and backslashes
+    double; non-ASCII counted as ``\\uXXXX``, the larger of the runtime's two encodings)."""
+    envelope = {
+        "jsonrpc": "2.0",
+        "id": "0" * 64,
+        "result": result.model_dump(by_alias=True, mode="json", exclude_none=True),
+    }
+    body = json.dumps(envelope, ensure_ascii=False, separators=(",", ":"))
+    return len(json.dumps({"statusCode": 200, "headers": {}, "body": body, "isBase64Encoded": False}))
+
+
+def fits_one_response(result: CallToolResult) -> bool:
+    return response_bytes(result) <= RESPONSE_BUDGET_BYTES

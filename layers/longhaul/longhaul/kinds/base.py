@@ -3,11 +3,17 @@
 from __future__ import annotations
 
 import inspect
+import json
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Generic, Protocol, TypeVar, get_type_hints
+from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar, get_type_hints
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
+
+from longhaul.errors import InvalidTaskParams
+
+if TYPE_CHECKING:
+    from longhaul.inputs import InputReader
 
 
 @dataclass(frozen=True)
@@ -54,6 +60,26 @@ class StepContext(Protocol):
         """Seconds this step may still use before it must return a Continue (a safety margin already taken off)."""
         ...
 
+    @property
+    def inputs(self) -> InputReader:
+        """The task owner's input files (keys under their own ``inputs/`` prefix); the only way a kind reads data."""
+        ...
+
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def parse_strict(model: type[M], raw: Any) -> M:
+    """Validate ``raw`` as the JSON a client sent: unknown fields are errors, and nothing is coerced (``true`` is
+    not ``1``, ``"3"`` is not ``3``, ``3.0`` is not an int). JSON-mode strictness still reads enum values and
+    ISO dates from strings, as clients send them. Raises ``ValidationError``, or ``InvalidTaskParams`` for
+    values that are not JSON at all."""
+    try:
+        text = json.dumps(raw, allow_nan=False)
+    except (TypeError, ValueError):
+        raise InvalidTaskParams("Invalid parameters: values must be plain JSON (no NaN or Infinity)") from None
+    return model.model_validate_json(text, strict=True, extra="forbid")
+
 
 P = TypeVar("P", bound=BaseModel)
 
@@ -71,7 +97,18 @@ class TaskKind(Generic[P]):
     poll_interval_seconds: int = 5
 
     def parse_params(self, raw: dict[str, Any]) -> P:
-        return self.params_model.model_validate(raw)
+        """The kind's params from a start request, strictly (see ``parse_strict``): every kind gets the same rules."""
+        return parse_strict(self.params_model, raw)
+
+
+def describe_validation_error(error: ValidationError) -> str:
+    """One line naming each bad field, for a client to act on (no pydantic URLs, no echo of large inputs)."""
+    parts = []
+    for issue in error.errors(include_url=False, include_input=False):
+        where = ".".join(str(p) for p in issue["loc"]) or "arguments"
+        message = "unknown argument" if issue["type"] == "extra_forbidden" else issue["msg"]
+        parts.append(f"{where}: {message}")
+    return "Invalid arguments: " + "; ".join(parts)
 
 
 def task_kind(

@@ -1,21 +1,22 @@
-"""``csv_profile``: profile a CSV file in the stack's S3 bucket, chunk by chunk, with a checkpointed cursor.
+"""``csv_profile``: profile a CSV file the caller uploaded, chunk by chunk, with a checkpointed cursor.
 
 Each step reads the next ``chunk_bytes`` with a ranged GET, folds the complete lines into running
 per-column statistics, and carries the unfinished last line over in the cursor. A file of any size is
 profiled in steps that each fit the Lambda's time budget; a retried or resumed step starts exactly where
 the last checkpoint left off. Records must not contain line breaks inside quoted fields.
+
+The file is read through ``ctx.inputs`` only: the task owner's own inputs, so a key of another owner (or
+one that does not exist) fails the task with the same InputNotFound message.
 """
 
 from __future__ import annotations
 
 import csv
 import io
-from functools import lru_cache
 from typing import Any
 
 from pydantic import BaseModel, Field, field_validator
 
-from longhaul.errors import InvalidTaskParams
 from longhaul.kinds.base import Continue, Done, StepContext, StepResult, TaskKind
 
 MAX_COLUMNS = 100
@@ -25,7 +26,10 @@ class CsvProfileParams(BaseModel):
     input_key: str = Field(
         min_length=8,
         max_length=1024,
-        description="S3 key of the CSV file in the longhaul data bucket; must start with 'inputs/'.",
+        description=(
+            "input_key returned by create_upload_url (upload the CSV file to its upload_url first); "
+            "only your own uploads can be read."
+        ),
     )
     delimiter: str = Field(default=",", min_length=1, max_length=1, description="Field delimiter.")
     chunk_bytes: int = Field(
@@ -36,16 +40,8 @@ class CsvProfileParams(BaseModel):
     @classmethod
     def _inside_inputs(cls, key: str) -> str:
         if not key.startswith("inputs/") or ".." in key:
-            raise ValueError("must be a key under 'inputs/' in the longhaul bucket")
+            raise ValueError("must be the input_key create_upload_url returned (it starts with 'inputs/')")
         return key
-
-
-@lru_cache(maxsize=1)
-def _blobs() -> Any:
-    from longhaul.adapters.s3 import S3Blobs
-    from longhaul.settings import get_settings
-
-    return S3Blobs(get_settings().results_bucket_name)
 
 
 def _new_column() -> dict[str, Any]:
@@ -68,21 +64,14 @@ def _fold(stats: dict[str, Any], value: str) -> None:
 
 
 def profile_step(params: CsvProfileParams, cursor: Any, ctx: StepContext) -> StepResult:
-    from botocore.exceptions import ClientError
-
-    blobs = _blobs()
+    inputs = ctx.inputs
     state: dict[str, Any] = cursor or {"offset": 0, "carry": "", "header": None, "rows": 0, "columns": []}
-    try:
-        size = blobs.size(params.input_key)
-    except ClientError as error:
-        raise InvalidTaskParams(
-            f"Cannot read s3 object {params.input_key!r}: {error.response['Error']['Code']}"
-        ) from None
+    size = inputs.size(params.input_key)  # InputNotFound (missing or not the owner's) fails the task, readably
     while True:
         offset = state["offset"]
         if offset < size:
             end = min(size, offset + params.chunk_bytes) - 1
-            text = state["carry"] + blobs.read_range(params.input_key, offset, end).decode("utf-8", errors="replace")
+            text = state["carry"] + inputs.read_range(params.input_key, offset, end).decode("utf-8", errors="replace")
             state["offset"] = end + 1
         else:
             text = state["carry"]
@@ -125,8 +114,9 @@ KIND = TaskKind(
     name="csv_profile",
     title="Profile a CSV dataset",
     description=(
-        "Profile a CSV file stored in the longhaul S3 bucket under inputs/: row count and per-column count, "
-        "empty, numeric, min, max and mean. Large files take minutes, so this tool returns a task id immediately."
+        "Profile a CSV file you uploaded (create_upload_url gives the upload URL and the input_key): row count "
+        "and per-column count, empty, numeric, min, max and mean. Large files take minutes, so this tool "
+        "returns a task id immediately."
     ),
     params_model=CsvProfileParams,
     step=profile_step,
