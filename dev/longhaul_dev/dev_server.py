@@ -71,7 +71,7 @@ def start_local_aws() -> tuple[Any, LocalStack]:
 
     from moto.moto_server.threaded_moto_server import ThreadedMotoServer
 
-    from longhaul_dev import moto_lambda
+    from longhaul_dev import agentcore_events, moto_lambda
     from longhaul_dev.stack import MOTO_CONFIG, apply_environment, create_local_stack
 
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
@@ -87,6 +87,7 @@ def start_local_aws() -> tuple[Any, LocalStack]:
     )
     urllib.request.urlopen(request, timeout=10).close()
     moto_lambda.install()
+    agentcore_events.install()  # ListEvents as AWS answers it: what Strands' memory session manager relies on
     stack = create_local_stack()
     apply_environment(stack)
     return server, stack
