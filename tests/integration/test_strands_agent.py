@@ -19,12 +19,13 @@ from tests.integration.test_dev_server import DevServer, call, start_dev_server,
 from tests.integration.test_strands_recall import STRANDS_PYTHON
 
 EXAMPLE = PROJECT_ROOT / "examples" / "strands_agent"
+PYTHON = PROJECT_ROOT / STRANDS_PYTHON  # `make test` passes it relative to the project; the agent runs in EXAMPLE
 
 
 @pytest.fixture(scope="module")
 def dev() -> Iterator[DevServer]:
-    if not STRANDS_PYTHON.exists():
-        pytest.fail(f"{STRANDS_PYTHON} is missing: `make test` creates it (Strands Agents in its own venv)")
+    if not PYTHON.exists():
+        pytest.fail(f"{PYTHON} is missing: `make test` creates it (Strands Agents in its own venv)")
     server = start_dev_server()
     yield server
     stop(server)
@@ -41,7 +42,7 @@ def session(dev: DevServer, session_id: str, prompt: str, *options: str) -> str:
         AWS_REGION="us-east-1",
     )
     done = subprocess.run(
-        [str(STRANDS_PYTHON), "agent.py", "--scripted", "--session-id", session_id, *options, prompt],
+        [str(PYTHON), "agent.py", "--scripted", "--session-id", session_id, *options, prompt],
         cwd=EXAMPLE, env=env, capture_output=True, text=True, timeout=120,
     )  # fmt: skip
     assert done.returncode == 0, done.stdout + done.stderr
