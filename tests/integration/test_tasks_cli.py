@@ -15,7 +15,18 @@ from dataclasses import dataclass
 import pytest
 
 from longhaul_dev import cli
-from longhaul_dev.tasks_cli import CANCELLED, CONNECTION, FAILED, NOT_FOUND, OK, PENDING, USAGE, parse_pairs
+from longhaul_dev.tasks_cli import (
+    CANCELLED,
+    CONNECTION,
+    FAILED,
+    NOT_FOUND,
+    OK,
+    PENDING,
+    USAGE,
+    CliError,
+    Output,
+    parse_pairs,
+)
 from longhaul_dev.template import PROJECT_ROOT
 from tests.integration.test_dev_server import DevServer, start_dev_server, stop
 
@@ -180,3 +191,27 @@ def test_parameter_values_parse_as_json_when_they_are_json():
         "x": "NaN",
         "e": "",
     }
+
+
+def test_a_large_result_is_downloaded_from_its_url(dev, tmp_path):
+    # Results over 4 MB come back as a presigned S3 URL instead of inline: -o streams it to the file.
+    s3 = dev.aws("s3")
+    bucket = s3.list_buckets()["Buckets"][0]["Name"]
+    body = json.dumps({"rows": list(range(200_000))}).encode()
+    s3.put_object(Bucket=bucket, Key="results/big.json", Body=body)
+    url = s3.generate_presigned_url("get_object", Params={"Bucket": bucket, "Key": "results/big.json"})
+    view = {"task_id": "t1", "status": "completed", "ready": True, "result": None, "result_url": url,
+            "result_size_bytes": len(body)}  # fmt: skip
+    out = Output(as_json=True)
+    target = tmp_path / "big.json"
+    assert out.show_result(view, str(target)) == OK
+    assert target.read_bytes() == body
+
+    human = io.StringIO()
+    with contextlib.redirect_stdout(human):
+        assert Output(as_json=False).show_result(view, None) == OK
+    assert "-o FILE" in human.getvalue()  # too large to print: says how to save it
+    missing = {**view, "result_url": url.replace("big.json", "gone.json")}
+    with pytest.raises(CliError) as error:
+        out.show_result(missing, str(tmp_path / "gone.json"))
+    assert error.value.code == CONNECTION
