@@ -444,9 +444,11 @@ class Output:
         if not tasks:
             self.console.print("no tasks")
             return
-        table = Table(box=None, pad_edge=False)
-        for column in ("task_id", "kind", "status", "progress", "elapsed", "message"):
-            table.add_column(column, no_wrap=column != "message", overflow="fold")
+        table = Table(box=None, pad_edge=False, collapse_padding=True)
+        # Whole task ids (to copy), statuses and times even at 80 columns; kind and message shrink.
+        widths = {"task_id": 32, "kind": 8, "status": 14, "%": 4, "elapsed": 7, "message": 8}
+        for column, width in widths.items():
+            table.add_column(column, no_wrap=True, min_width=width, overflow="ellipsis")
         for task in tasks:
             table.add_row(
                 task["task_id"],
