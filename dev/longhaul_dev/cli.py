@@ -10,10 +10,11 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="longhaul", description="longhaul local development tools")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    from longhaul_dev import dev_server, invoke, scaffold
+    from longhaul_dev import dev_server, invoke, scaffold, tasks_cli
 
     dev_server.add_parser(commands)
     invoke.add_parser(commands)
+    tasks_cli.add_parser(commands)
     scaffold.add_parser(commands)
 
     args = parser.parse_args(argv)

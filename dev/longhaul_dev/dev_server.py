@@ -3,7 +3,8 @@
 A moto server holds DynamoDB, S3, Step Functions (executing the real ASL) and AgentCore Memory, created from
 template.yaml; Step Functions' Lambda invocations run the real handlers in this process; and the MCP endpoint
 is served on http://HOST:PORT/mcp through the same Lambda handler, one API Gateway HTTP API v2 event per
-request. A watcher logs task transitions and plays EventBridge for ReconcileFunction.
+request. A watcher logs task transitions and plays EventBridge for ReconcileFunction; with ``--watch`` (the
+default on a terminal) a live table of active tasks and their progress stays under the log.
 
 With ``--stream`` the MCP app is served directly with SSE responses (Lambda behind API Gateway buffers
 responses, so this mode exists only locally): ``wait_for_task`` then streams progress notifications.
@@ -13,16 +14,19 @@ from __future__ import annotations
 
 import argparse
 import base64
+import contextlib
 import json
 import logging
 import os
 import socket
+import sys
 import threading
 import time
 import uuid
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from longhaul_dev.stack import FAKE_CREDENTIALS, LocalStack
@@ -48,6 +52,13 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("--stream", action="store_true", help="serve SSE responses so wait_for_task streams progress")
     parser.add_argument("--quiet", action="store_true", help="do not log task transitions")
+    parser.add_argument(
+        "--watch",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="a live table of active tasks and their progress under the transition log (default: on when stdout "
+        "is a terminal and not --quiet)",
+    )
     parser.set_defaults(run=run)
 
 
@@ -60,7 +71,7 @@ def start_local_aws() -> tuple[Any, LocalStack]:
 
     from moto.moto_server.threaded_moto_server import ThreadedMotoServer
 
-    from longhaul_dev import moto_lambda
+    from longhaul_dev import agentcore_events, moto_lambda
     from longhaul_dev.stack import MOTO_CONFIG, apply_environment, create_local_stack
 
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
@@ -76,6 +87,7 @@ def start_local_aws() -> tuple[Any, LocalStack]:
     )
     urllib.request.urlopen(request, timeout=10).close()
     moto_lambda.install()
+    agentcore_events.install()  # ListEvents as AWS answers it: what Strands' memory session manager relies on
     stack = create_local_stack()
     apply_environment(stack)
     return server, stack
@@ -201,6 +213,7 @@ class Watcher:
     interval: float = 0.5
     sweep_interval: float = 60.0
     _next_sweep: float = 0.0
+    on_scan: Callable[[list[dict[str, Any]]], None] | None = None  # every scan's items (the live view)
     _seen: dict[str, tuple[str, float, str]] = field(default_factory=dict)
     _reconciled: set[str] = field(default_factory=set)
     _stop: threading.Event = field(default_factory=threading.Event)
@@ -224,8 +237,12 @@ class Watcher:
     def tick(self) -> None:
         import boto3
 
-        if self.log:
+        items = []
+        if self.log or self.on_scan:
             items = boto3.client("dynamodb").scan(TableName=self.stack.table_name).get("Items", [])
+        if self.on_scan:
+            self.on_scan(items)
+        if self.log:
             for item in items:
                 task_id, status = item["task_id"]["S"], item["status"]["S"]
                 state = (status, float(item.get("progress", {}).get("N", 0)), item.get("message", {}).get("S", ""))
@@ -271,6 +288,58 @@ class Watcher:
         )
 
 
+# ---------------------------------------------------------------- live view
+
+
+def active_tasks_table(items: list[dict[str, Any]], now: datetime | None = None) -> Any:
+    """The live view's table: tasks still working or waiting for input (table items), oldest first."""
+    from rich.progress_bar import ProgressBar
+    from rich.table import Table
+
+    now = now or datetime.now(UTC)
+    active = sorted(
+        (i for i in items if i["status"]["S"] in ("working", "input_required")), key=lambda i: i["created_at"]["S"]
+    )
+    table = Table(title=f"active tasks: {len(active)}", title_justify="left", box=None, pad_edge=False, expand=False)
+    # Narrow terminals shrink kind, owner and message (ellipsis); id, status, bar and times keep their width.
+    fixed = {"task": 8, "status": 14, "progress": 12, "%": 4, "elapsed": 7}
+    for name in ("task", "kind", "owner", "status", "progress", "%", "elapsed", "message"):
+        table.add_column(name, no_wrap=True, overflow="ellipsis", min_width=fixed.get(name), max_width=40)
+    for item in active:
+        progress = float(item.get("progress", {}).get("N", 0))
+        began = datetime.fromisoformat((item.get("started_at") or item["created_at"])["S"].replace("Z", "+00:00"))
+        table.add_row(
+            item["task_id"]["S"][:8],
+            item["kind"]["S"],
+            item["owner"]["S"],
+            item["status"]["S"],
+            ProgressBar(total=1.0, completed=progress, width=12),
+            f"{progress:4.0%}",
+            str(timedelta(seconds=max(0, int((now - began).total_seconds())))),
+            item.get("message", {}).get("S", ""),
+        )
+    return table
+
+
+class LiveView:
+    """rich Live under the transition log: log lines print above it (rich redirects stdout), the table stays."""
+
+    def __init__(self) -> None:
+        from rich.live import Live
+
+        self.live = Live(active_tasks_table([]), refresh_per_second=2, transient=True, redirect_stdout=True)
+
+    def __enter__(self) -> LiveView:
+        self.live.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.live.stop()
+
+    def update(self, items: list[dict[str, Any]]) -> None:
+        self.live.update(active_tasks_table(items))
+
+
 # ---------------------------------------------------------------- the command
 
 
@@ -307,7 +376,9 @@ def run(args: argparse.Namespace) -> int:
     else:
         handler = load_handler(PROJECT_ROOT / "functions" / "mcp_endpoint", "app.lambda_handler")
         app = lambda_front(handler, args.auth)
-    watcher = Watcher(stack, log=None if args.quiet else _log)
+    watch = args.watch if args.watch is not None else (sys.stdout.isatty() and not args.quiet)
+    live = LiveView() if watch else None
+    watcher = Watcher(stack, log=None if args.quiet else _log, on_scan=live.update if live else None)
     watcher.start()
 
     url = f"http://{host}:{port}/mcp"
@@ -318,7 +389,8 @@ def run(args: argparse.Namespace) -> int:
     config = uvicorn.Config(app, log_level="warning", lifespan="on")
     server = uvicorn.Server(config)
     try:
-        server.run(sockets=[sock])
+        with live or contextlib.nullcontext():
+            server.run(sockets=[sock])
     except KeyboardInterrupt:
         pass  # uvicorn re-raises Ctrl-C after its graceful shutdown; stopping is the expected outcome
     finally:
