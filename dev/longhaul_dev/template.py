@@ -92,6 +92,10 @@ class Resolver:
             return str(left) == str(right)
         if fn == "Fn::Not":
             return not self.resolve(arg[0])
+        if fn == "Fn::And":
+            return all(self.resolve(a) is True for a in arg)
+        if fn == "Fn::Or":
+            return any(self.resolve(a) is True for a in arg)
         if fn == "Condition":
             return self.condition(arg)
         if fn == "Fn::Join":

@@ -234,3 +234,24 @@ def test_without_authentication_no_metadata_is_advertised(endpoint):
 def test_other_methods_on_mcp_get_405_with_allow(endpoint, method):
     status, headers, _ = endpoint(request(method=method))
     assert status == 405 and headers["allow"] == "POST"
+
+
+def test_the_deployed_stages_sign_in_settings_win_over_a_stale_function_version(endpoint, issuer, monkeypatch):
+    # A version published while AuthMode was none (or with another issuer) may still be live after a deploy that
+    # changed only parameters; the API's stage variables carry the current values to it on every request.
+    monkeypatch.setenv("JWT_ISSUER", "https://old-issuer.example.com")
+    monkeypatch.setenv("JWT_AUDIENCE", "old-audience")
+    stage = {"AUTH_MODE": "jwt", "JWT_ISSUER": issuer.url, "JWT_AUDIENCE": AUDIENCE}
+
+    anonymous = request(TOOLS_LIST) | {"stageVariables": stage}
+    signed_in = request(TOOLS_LIST, issuer.token()) | {"stageVariables": stage}
+    metadata = request(method="GET", path="/.well-known/oauth-protected-resource/mcp") | {"stageVariables": stage}
+
+    assert endpoint(anonymous, auth_mode="none")[0] == 401
+    assert endpoint(signed_in, auth_mode="none")[0] == 200
+    assert endpoint(metadata, auth_mode="none")[2]["authorization_servers"] == [issuer.url]
+
+
+def test_a_stage_without_authentication_is_honoured_too(endpoint):
+    event = request(TOOLS_LIST) | {"stageVariables": {"AUTH_MODE": "none", "JWT_AUDIENCE": "longhaul"}}
+    assert endpoint(event, auth_mode="jwt")[0] == 200

@@ -90,6 +90,23 @@ def _www_authenticate(scope: Scope, error: str) -> bytes:
     return value.encode("latin-1", "replace")
 
 
+# Sign-in settings the deployed API hands the function with every request (template.yaml, McpApi StageVariables).
+STAGE_SETTINGS = {"AUTH_MODE": "auth_mode", "JWT_ISSUER": "jwt_issuer", "JWT_AUDIENCE": "jwt_audience"}
+
+
+def request_settings(scope: Scope, settings: Settings) -> Settings:
+    """The settings for this request: the deployed API's stage variables win over the function's environment.
+
+    A function version is frozen with the environment it was published with, and a deploy that changes only a
+    parameter may keep serving it; the API's stage is updated by every deploy. Clients cannot set stage variables.
+    """
+    stage = (scope.get("aws.event") or {}).get("stageVariables") or {}
+    update = {field: str(stage[name]) for name, field in STAGE_SETTINGS.items() if stage.get(name) is not None}
+    if update.get("auth_mode", settings.auth_mode) not in ("jwt", "iam", "none"):
+        update.pop("auth_mode")
+    return settings.model_copy(update=update) if update else settings
+
+
 class RequestGuard:
     """Rejects requests without a verified caller (401) or with an oversized body (413) before MCP sees them,
     and hands the caller to the tools in ``scope["state"]["principal"]``."""
@@ -102,10 +119,11 @@ class RequestGuard:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        settings = request_settings(scope, self.settings)
         if scope["path"] in METADATA_PATHS and scope["method"] in ("GET", "HEAD"):
             # Unauthenticated by design: it is how a client learns where to sign in.
-            if self.settings.auth_mode == "jwt" and self.settings.jwt_issuer:
-                metadata = protected_resource_metadata(scope, self.settings)
+            if settings.auth_mode == "jwt" and settings.jwt_issuer:
+                metadata = protected_resource_metadata(scope, settings)
                 await _send_json(send, 200, metadata, [(b"cache-control", b"public, max-age=3600")])
             else:
                 await _send_json(send, 404, {"error": "this endpoint names no authorization server"}, [])
@@ -118,7 +136,7 @@ class RequestGuard:
             )
             return
         try:
-            owner = authenticate(scope.get("aws.event"), self.settings)
+            owner = authenticate(scope.get("aws.event"), settings)
         except InvalidToken as error:
             reason = str(error) or "send a bearer token (see WWW-Authenticate: resource_metadata)"
             await _send_json(
