@@ -53,7 +53,7 @@ validate: $(STAMP) $(SAM_STAMP) $(NODE_STAMP) ## Check template.yaml and the ASL
 	AWS_EC2_METADATA_DISABLED=true $(SAM) validate --lint
 	$(BIN)/cfn-lint template.yaml
 	for asl in statemachines/*.asl.json; do ./node_modules/.bin/asl-validator --json-path "$$asl" || exit 1; done
-	$(BIN)/pytest -q -p no:cacheprovider tests/unit/test_template.py tests/unit/test_handlers.py
+	$(BIN)/pytest -q -p no:cacheprovider tests/unit/test_template.py tests/unit/test_deploy.py tests/unit/test_handlers.py
 
 build: $(STAMP) $(SAM_STAMP) ## sam build for Lambda (arm64, python3.13, .pyc; no Docker), then check the built layer
 	$(PY313_ENV) $(SAM) build
