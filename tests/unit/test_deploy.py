@@ -375,3 +375,13 @@ def test_the_dashboard_is_valid_json_with_the_task_metrics_and_every_alarm():
     (alarm_widget,) = [w for w in body["widgets"] if w["type"] == "alarm"]
     alarm_ids = {k for k, v in RESOURCES.items() if v["Type"] == "AWS::CloudWatch::Alarm"}
     assert {a.rsplit(":", 1)[1] for a in alarm_widget["properties"]["alarms"]} == alarm_ids
+
+
+def test_every_checkov_skip_says_why():
+    skips = [
+        (logical_id, skip)
+        for logical_id, resource in RESOURCES.items()
+        for skip in resource.get("Metadata", {}).get("checkov", {}).get("skip", [])
+    ]
+    assert skips, "make validate runs checkov; its skips live next to their resources"
+    assert [(logical_id, s["id"]) for logical_id, s in skips if len(s.get("comment", "")) < 40] == []
