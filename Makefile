@@ -65,7 +65,8 @@ validate: $(STAMP) $(SAM_STAMP) $(NODE_STAMP) $(CHECKOV_STAMP) ## Check template
 	# Every skip is justified next to its resource (Metadata.checkov.skip); offline: no guideline download.
 	$(CHECKOV_VENV)/bin/checkov -f template.yaml --framework cloudformation --compact --quiet --skip-download
 	for asl in statemachines/*.asl.json; do ./node_modules/.bin/asl-validator --json-path "$$asl" || exit 1; done
-	$(BIN)/pytest -q -p no:cacheprovider tests/unit/test_template.py tests/unit/test_deploy.py tests/unit/test_handlers.py
+	$(BIN)/pytest -q -p no:cacheprovider tests/unit/test_template.py tests/unit/test_deploy.py tests/unit/test_handlers.py \
+		tests/integration/test_dry_run.py
 
 build: $(STAMP) $(SAM_STAMP) ## sam build for Lambda (arm64, python3.13, .pyc; no Docker), then check the built layer
 	$(PY313_ENV) $(SAM) build
