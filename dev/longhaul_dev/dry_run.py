@@ -144,8 +144,9 @@ def _stack_resolver(template: dict[str, Any], stack_name: str, parameters: dict[
     resolver.refs.update(parameters)
     resolver.refs["AWS::NoValue"] = NO_VALUE
     for name, spec in template.get("Parameters", {}).items():
-        if spec.get("Type") == "CommaDelimitedList":
-            resolver.refs[name] = str(resolver.refs[name]).split(",")  # type: ignore[assignment]  # Join takes the list
+        # A value given as text (the caller's parameters): CloudFormation splits a CommaDelimitedList.
+        if spec.get("Type") == "CommaDelimitedList" and isinstance(resolver.refs[name], str):
+            resolver.refs[name] = resolver.refs[name].split(",")  # type: ignore[assignment]
     cfn = boto3.client("cloudformation", region_name=REGION)
     for summary in cfn.list_stack_resources(StackName=stack_name)["StackResourceSummaries"]:
         logical, physical, kind = summary["LogicalResourceId"], summary["PhysicalResourceId"], summary["ResourceType"]

@@ -55,7 +55,9 @@ class Resolver:
 
     def __post_init__(self) -> None:
         for name, spec in self.template.get("Parameters", {}).items():
-            self.refs.setdefault(name, str(spec.get("Default", "")))
+            default = str(spec.get("Default", ""))
+            # A CommaDelimitedList parameter's Ref is a list (what Fn::Join and Fn::Select take).
+            self.refs.setdefault(name, default.split(",") if spec.get("Type") == "CommaDelimitedList" else default)  # type: ignore[arg-type]
         self.refs.update(
             {
                 "AWS::Region": self.region,

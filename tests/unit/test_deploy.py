@@ -29,7 +29,7 @@ def resolver_(**values: Any) -> Resolver:
     found = Resolver(TEMPLATE)
     for logical_id in RESOURCES:
         found.refs[logical_id] = f"longhaul-{logical_id}"
-    found.refs.update({"AWS::NoValue": NO_VALUE, "JwtAudience": ["longhaul"]}, **values)
+    found.refs.update({"AWS::NoValue": NO_VALUE}, **values)
     return found
 
 
