@@ -65,9 +65,9 @@ async def test_an_unknown_task_is_reported_as_not_found():
 
 
 async def test_a_client_without_a_token_learns_where_to_sign_in():
+    url = mcp_url()
     if not os.environ.get("LONGHAUL_TOKEN"):
         pytest.skip("the stack runs without authentication (no LONGHAUL_TOKEN)")
-    url = mcp_url()
     async with create_mcp_http_client() as http:
         denied = await http.post(url, json={"jsonrpc": "2.0", "id": 1, "method": "tools/list"})
         challenge = denied.headers["www-authenticate"]
