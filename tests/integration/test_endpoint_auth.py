@@ -255,3 +255,13 @@ def test_the_deployed_stages_sign_in_settings_win_over_a_stale_function_version(
 def test_a_stage_without_authentication_is_honoured_too(endpoint):
     event = request(TOOLS_LIST) | {"stageVariables": {"AUTH_MODE": "none", "JWT_AUDIENCE": "longhaul"}}
     assert endpoint(event, auth_mode="jwt")[0] == 200
+
+
+def test_keys_already_fetched_keep_working_while_the_issuer_is_down(endpoint, issuer):
+    assert endpoint(request(TOOLS_LIST, issuer.token()))[0] == 200
+    issuer.down = True
+    tokens.verifier(issuer.url, ("other-app", AUDIENCE), "").jwks.max_age = 0  # the cached set is due for refresh
+
+    assert endpoint(request(TOOLS_LIST, issuer.token()))[0] == 200
+    assert endpoint(request(TOOLS_LIST, issuer.token()))[0] == 200
+    assert issuer.requests.count("/keys") == 2, "one failed refresh, not one per request"

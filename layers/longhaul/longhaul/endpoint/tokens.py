@@ -67,7 +67,14 @@ class JwksCache:
         with self._lock:
             age = time.monotonic() - self._fetched_at
             if age > self.max_age or (kid not in self._keys and age > self.min_refresh_seconds):
-                self._refresh()
+                try:
+                    self._refresh()
+                except KeysUnavailable:
+                    if not self._keys:
+                        raise
+                    # The issuer is unreachable but we hold its keys: keep verifying with them, and try again
+                    # after min_refresh_seconds rather than on every request.
+                    self._fetched_at = time.monotonic() - self.max_age + self.min_refresh_seconds
             return self._keys.get(kid)
 
     def _refresh(self) -> None:
