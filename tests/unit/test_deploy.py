@@ -33,7 +33,11 @@ def resolver_(**values: Any) -> Resolver:
     return found
 
 
-def translate(parameters: dict[str, str] | None = None, layer_key: str = "layers/longhaul") -> dict[str, Any]:
+def translate(
+    parameters: dict[str, str] | None = None,
+    layer_key: str = "layers/longhaul",
+    endpoint_key: str = "functions/mcp_endpoint",
+) -> dict[str, Any]:
     """template.yaml through SAM's translator, offline, with the artifact locations sam package would write."""
     from samtranslator.translator.managed_policy_translator import ManagedPolicyLoader
     from samtranslator.translator.transform import transform
@@ -52,6 +56,7 @@ def translate(parameters: dict[str, str] | None = None, layer_key: str = "layers
             if isinstance(props.get(key), str):
                 props[key] = f"s3://artifacts/{props[key].strip('/')}"
     template["Resources"]["LonghaulLayer"]["Properties"]["ContentUri"] = f"s3://artifacts/{layer_key}"
+    template["Resources"]["McpEndpointFunction"]["Properties"]["CodeUri"] = f"s3://artifacts/{endpoint_key}"
     return transform(template, parameters or {}, OfflinePolicies())
 
 
@@ -79,9 +84,23 @@ def test_a_layer_change_publishes_a_new_endpoint_version():
 
 
 def test_an_endpoint_code_change_publishes_a_new_version():
-    template = load_template()
-    assert ENDPOINT["AutoPublishAlias"] == "live" and ENDPOINT["AutoPublishAliasAllProperties"] is True
-    assert template["Resources"]["LonghaulLayer"]["Properties"]["PublishLambdaVersion"] is True
+    before, after = translate(endpoint_key="1a2b3c4d5e6f"), translate(endpoint_key="6f5e4d3c2b1a")
+    assert endpoint_version(before) != endpoint_version(after)
+    assert endpoint_version(translate(endpoint_key="1a2b3c4d5e6f")) == endpoint_version(before), "and only then"
+
+
+def test_every_function_runs_what_the_last_deploy_shipped():
+    # Aliased functions publish on any change of their properties or layer; the others are invoked unqualified
+    # (their $LATEST, updated in place by every deploy): the workflow names them by their plain ARN.
+    substitutions = RESOURCES["TaskWorkflow"]["Properties"]["DefinitionSubstitutions"]
+    for logical_id, resource in RESOURCES.items():
+        if resource["Type"] != "AWS::Serverless::Function":
+            continue
+        props = resource["Properties"]
+        if "AutoPublishAlias" in props:
+            assert props.get("AutoPublishAliasAllProperties") is True, logical_id
+        elif f"{logical_id}Arn" in substitutions:
+            assert substitutions[f"{logical_id}Arn"] == {"Fn::GetAtt": [logical_id, "Arn"]}, logical_id
 
 
 def parameters_reaching_the_endpoint() -> set[str]:
