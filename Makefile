@@ -10,6 +10,10 @@ SAM_VENV := .venv-sam
 SAM := SAM_CLI_TELEMETRY=0 $(SAM_VENV)/bin/sam
 SAM_STAMP := $(SAM_VENV)/.installed-$(SAM_CLI_VERSION)
 NODE_STAMP := node_modules/.installed
+# checkov in its own venv: its pins (boto3, pydantic, ...) would fight the project's.
+CHECKOV_VERSION := 3.3.30
+CHECKOV_VENV := .venv-checkov
+CHECKOV_STAMP := $(CHECKOV_VENV)/.installed-$(CHECKOV_VERSION)
 # Strands Agents in its own venv: it pins mcp<2.2, while longhaul serves MCP with the current SDK. The recall test
 # restores longhaul's memory events with Strands' own converter there.
 STRANDS_VENV := .venv-strands
@@ -44,16 +48,25 @@ $(STRANDS_STAMP):
 	$(STRANDS_VENV)/bin/pip install --quiet "strands-agents==1.62.0" "bedrock-agentcore==1.25.0"
 	touch $(STRANDS_STAMP)
 
+$(CHECKOV_STAMP):
+	$(PYTHON) -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/pip install --quiet --upgrade pip
+	$(CHECKOV_VENV)/bin/pip install --quiet checkov==$(CHECKOV_VERSION)
+	touch $(CHECKOV_STAMP)
+
 $(NODE_STAMP): package.json package-lock.json
 	npm ci --no-audit --no-fund --silent
 	touch $(NODE_STAMP)
 
-validate: $(STAMP) $(SAM_STAMP) $(NODE_STAMP) ## Check template.yaml and the ASL: sam validate (+ --lint), cfn-lint, asl-validator, moto's parser, IAM
+validate: $(STAMP) $(SAM_STAMP) $(NODE_STAMP) $(CHECKOV_STAMP) ## Check template.yaml and the ASL: sam validate (+ --lint), cfn-lint, checkov, asl-validator, moto's parser, IAM, dry run
 	AWS_EC2_METADATA_DISABLED=true $(SAM) validate --region us-east-1
 	AWS_EC2_METADATA_DISABLED=true $(SAM) validate --lint
 	$(BIN)/cfn-lint template.yaml
+	# Every skip is justified next to its resource (Metadata.checkov.skip); offline: no guideline download.
+	$(CHECKOV_VENV)/bin/checkov -f template.yaml --framework cloudformation --compact --quiet --skip-download
 	for asl in statemachines/*.asl.json; do ./node_modules/.bin/asl-validator --json-path "$$asl" || exit 1; done
-	$(BIN)/pytest -q -p no:cacheprovider tests/unit/test_template.py tests/unit/test_handlers.py
+	$(BIN)/pytest -q -p no:cacheprovider tests/unit/test_template.py tests/unit/test_deploy.py tests/unit/test_handlers.py \
+		tests/integration/test_dry_run.py
 
 build: $(STAMP) $(SAM_STAMP) ## sam build for Lambda (arm64, python3.13, .pyc; no Docker), then check the built layer
 	$(PY313_ENV) $(SAM) build
@@ -86,7 +99,7 @@ dev: $(STAMP) ## Run the whole system locally on moto; MCP at http://127.0.0.1:8
 	$(BIN)/longhaul dev
 
 clean: ## Remove the virtual environments and build output
-	rm -rf $(VENV) .venv-sam .venv-strands .venv-mcp1 .aws-sam node_modules .pytest_cache .ruff_cache .mypy_cache
+	rm -rf $(VENV) .venv-sam .venv-strands .venv-mcp1 .venv-checkov .aws-sam node_modules .pytest_cache .ruff_cache .mypy_cache
 
 .PHONY: help install requirements lint format validate build invoke test reliability dev clean
 

@@ -23,8 +23,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def import_seconds(statement: str, runs: int) -> float:
-    code = f"import time; t = time.perf_counter(); {statement}; print(time.perf_counter() - t)"
+def import_seconds(statement: str, runs: int, setup: str = "pass") -> float:
+    code = f"{setup}; import time; t = time.perf_counter(); {statement}; print(time.perf_counter() - t)"
     samples = []
     for _ in range(runs):
         out = subprocess.run(
@@ -39,6 +39,21 @@ def import_seconds(statement: str, runs: int) -> float:
     return statistics.median(samples)
 
 
+def rs256_verify_ms(runs: int) -> float:
+    import jwt
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    claims = {"iss": "https://issuer.example", "sub": "alice", "aud": "longhaul", "exp": int(time.time()) + 600}
+    token = jwt.encode(claims, key, algorithm="RS256")
+    samples = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        jwt.decode(token, key.public_key(), algorithms=["RS256"], audience="longhaul", issuer="https://issuer.example")
+        samples.append(time.perf_counter() - start)
+    return statistics.median(samples) * 1000
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--runs", type=int, default=200, help="warm invocations per measurement")
@@ -51,6 +66,11 @@ def main() -> None:
         f"cold import, median of {args.cold_runs}: MCP SDK server alone {sdk * 1000:.0f} ms; "
         f"endpoint module {endpoint * 1000:.0f} ms ({endpoint / sdk:.2f}x the SDK alone)"
     )
+    # Bearer tokens are verified in the function (endpoint/tokens.py): what that adds to a cold start, and to each
+    # warm request once the issuer's keys are cached (one RS256 signature check).
+    pyjwt = import_seconds("import jwt", args.cold_runs, setup="import mcp.server.mcpserver")
+    print(f"cold import of PyJWT after the SDK: {pyjwt * 1000:.1f} ms (median of {args.cold_runs})")
+    print(f"warm RS256 token verification, median of {args.runs}: {rs256_verify_ms(args.runs):.3f} ms")
 
     os.environ.update(
         {

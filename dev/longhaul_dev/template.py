@@ -23,7 +23,7 @@ class _CfnLoader(yaml.SafeLoader):
 
 
 def _construct_tag(loader: yaml.SafeLoader, tag_suffix: str, node: yaml.Node) -> dict[str, Any]:
-    name = "Ref" if tag_suffix == "Ref" else f"Fn::{tag_suffix}"
+    name = tag_suffix if tag_suffix in ("Ref", "Condition") else f"Fn::{tag_suffix}"
     if isinstance(node, yaml.ScalarNode):
         value: Any = loader.construct_scalar(node)
         if name == "Fn::GetAtt":
@@ -61,7 +61,9 @@ class Resolver:
 
     def __post_init__(self) -> None:
         for name, spec in self.template.get("Parameters", {}).items():
-            self.refs.setdefault(name, str(spec.get("Default", "")))
+            default = str(spec.get("Default", ""))
+            # A CommaDelimitedList parameter's Ref is a list (what Fn::Join and Fn::Select take).
+            self.refs.setdefault(name, default.split(",") if spec.get("Type") == "CommaDelimitedList" else default)  # type: ignore[arg-type]
         self.refs.update(
             {
                 "AWS::Region": self.region,
@@ -98,6 +100,10 @@ class Resolver:
             return str(left) == str(right)
         if fn == "Fn::Not":
             return not self.resolve(arg[0])
+        if fn == "Fn::And":
+            return all(self.resolve(a) is True for a in arg)
+        if fn == "Fn::Or":
+            return any(self.resolve(a) is True for a in arg)
         if fn == "Condition":
             return self.condition(arg)
         if fn == "Fn::Join":

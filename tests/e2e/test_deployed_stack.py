@@ -62,3 +62,18 @@ async def test_an_unknown_task_is_reported_as_not_found():
     async with client() as session:
         answer = await session.call_tool("get_task_status", {"task_id": uuid.uuid4().hex})
     assert answer.is_error and "not found" in answer.content[0].text
+
+
+async def test_a_client_without_a_token_learns_where_to_sign_in():
+    url = mcp_url()
+    if not os.environ.get("LONGHAUL_TOKEN"):
+        pytest.skip("the stack runs without authentication (no LONGHAUL_TOKEN)")
+    async with create_mcp_http_client() as http:
+        denied = await http.post(url, json={"jsonrpc": "2.0", "id": 1, "method": "tools/list"})
+        challenge = denied.headers["www-authenticate"]
+        metadata_url = challenge.split('resource_metadata="', 1)[1].split('"', 1)[0]
+        metadata = (await http.get(metadata_url)).json()
+        not_allowed = await http.get(url)
+    assert denied.status_code == 401
+    assert metadata["resource"] == url and metadata["authorization_servers"]
+    assert not_allowed.status_code == 405  # API Gateway routes every method to the function (ANY /mcp)

@@ -210,3 +210,11 @@ def test_the_endpoint_imports_no_worker_memory_or_tracing_code():
     loaded = run.stdout.strip().split(",")
     assert "longhaul.endpoint.server" in loaded
     assert not [m for m in loaded if m.startswith(unwanted)]
+
+
+def test_an_identity_too_long_to_index_is_refused_before_anything_is_written(stack, endpoint):
+    status, body = endpoint(v2(call_tool("model_training", {"epochs": 1}), sub="x" * 2000))
+    assert status == 401 and body["error"]["code"] == -32001 and "identity" in body["error"]["message"]
+    assert table_items(stack) == []
+    status, _ = endpoint(v2(call_tool("list_tasks", {}), sub="é" * 500))  # 1,000 bytes: still fine
+    assert status == 200

@@ -39,6 +39,9 @@ ALLOWED_MANAGED_POLICIES = {
     "arn:aws:iam::aws:policy/AWSXrayWriteOnlyAccess": (
         "SAM adds it for Tracing; X-Ray's write actions support no resource-level permissions"
     ),
+    "arn:aws:iam::aws:policy/service-role/AWSCodeDeployRoleForLambda": (
+        "SAM's role for the endpoint's DeploymentPreference: CodeDeploy shifts the live alias and reads its alarms"
+    ),
 }
 ARN_FORMATS = {
     "AWS::Serverless::Function": "arn:aws:lambda:{region}:{account}:function:{name}",
@@ -193,14 +196,13 @@ def test_every_function_and_state_machine_is_traced():
 
 
 def test_every_function_and_state_machine_logs_with_retention():
-    groups = {
-        json.dumps(r["Properties"]["LogGroupName"]): r["Properties"]
-        for r in RESOURCES.values()
-        if r["Type"] == "AWS::Logs::LogGroup"
-    }
     for logical_id in FUNCTIONS:
-        group = groups.get(json.dumps({"Fn::Sub": f"/aws/lambda/${{{logical_id}}}"}))
-        assert group is not None and group["RetentionInDays"] == {"Ref": "LogRetentionDays"}, logical_id
+        # Bound with LoggingConfig to a group named after the stack: the function depends on its group, so nothing
+        # creates a default group of the same name first (a SnapStart publish runs the function's init).
+        group_id = RESOURCES[logical_id]["Properties"]["LoggingConfig"]["LogGroup"]["Ref"]
+        group = RESOURCES[group_id]["Properties"]
+        assert group["RetentionInDays"] == {"Ref": "LogRetentionDays"}, logical_id
+        assert group["LogGroupName"]["Fn::Sub"].startswith("/aws/lambda/${AWS::StackName}/"), logical_id
     for logical_id in STATE_MACHINES:
         (destination,) = RESOURCES[logical_id]["Properties"]["Logging"]["Destinations"]
         group_id = destination["CloudWatchLogsLogGroup"]["LogGroupArn"]["Fn::GetAtt"][0]
@@ -211,20 +213,39 @@ def test_metrics_have_a_namespace():
     assert TEMPLATE["Globals"]["Function"]["Environment"]["Variables"]["POWERTOOLS_METRICS_NAMESPACE"] == "Longhaul"
 
 
+def alarmed_metrics(alarm: dict[str, Any]) -> list[tuple[str, str, Any]]:
+    """(namespace, metric name, dimensions) of every metric an alarm watches, single metric or metric math."""
+    if "MetricName" in alarm:
+        return [(json.dumps(alarm["Namespace"]).strip('"'), alarm["MetricName"], alarm.get("Dimensions"))]
+    stats = [m["MetricStat"]["Metric"] for m in alarm["Metrics"] if "MetricStat" in m]
+    return [(m["Namespace"], m["MetricName"], m.get("Dimensions")) for m in stats]
+
+
 def alarms() -> dict[tuple[str, str], dict[str, Any]]:
     return {
-        (r["Properties"]["Namespace"], r["Properties"]["MetricName"]): r["Properties"]
+        (namespace, name): r["Properties"]
         for r in RESOURCES.values()
         if r["Type"] == "AWS::CloudWatch::Alarm"
+        for namespace, name, _ in alarmed_metrics(r["Properties"])
     }
 
 
-@pytest.mark.parametrize("metric", ["ExecutionsFailed", "ExecutionsTimedOut"])
-def test_failed_and_timed_out_executions_raise_an_alarm(metric):
-    alarm = alarms()[("AWS/States", metric)]
+def test_timed_out_executions_raise_an_alarm():
+    alarm = alarms()[("AWS/States", "ExecutionsTimedOut")]
     assert alarm["Dimensions"] == [{"Name": "StateMachineArn", "Value": {"Ref": "TaskWorkflow"}}]
     assert alarm["Threshold"] == 1 and alarm["ComparisonOperator"] == "GreaterThanOrEqualToThreshold"
     assert alarm["AlarmActions"] == [{"Ref": "AlarmTopic"}]
+
+
+def test_a_task_its_caller_made_fail_pages_no_one():
+    # Every failed task ends the execution in the workflow's TaskFailed state, whoever caused it: ExecutionsFailed
+    # (and RunStep's Lambda errors, which include a kind raising on bad input) are for the dashboard, not alarms.
+    assert ("AWS/States", "ExecutionsFailed") not in alarms()
+    run_step_errors = ("AWS/Lambda", "Errors", [{"Name": "FunctionName", "Value": {"Ref": "RunStepFunction"}}])
+    watched = [
+        m for r in RESOURCES.values() if r["Type"] == "AWS::CloudWatch::Alarm" for m in alarmed_metrics(r["Properties"])
+    ]
+    assert run_step_errors not in watched
 
 
 def test_mcp_endpoint_errors_raise_an_alarm():
@@ -235,7 +256,7 @@ def test_mcp_endpoint_errors_raise_an_alarm():
         r["Properties"]
         for r in RESOURCES.values()
         if r["Type"] == "AWS::CloudWatch::Alarm"
-        and r["Properties"]["Dimensions"] == [{"Name": "FunctionName", "Value": {"Ref": "McpEndpointFunction"}}]
+        and r["Properties"].get("Dimensions") == [{"Name": "FunctionName", "Value": {"Ref": "McpEndpointFunction"}}]
     ]
     assert [(a["Namespace"], a["MetricName"]) for a in function_alarms] == [("AWS/Lambda", "Errors")]
 

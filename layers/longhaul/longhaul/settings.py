@@ -35,6 +35,11 @@ class Settings(BaseModel):
     # Host values the MCP transport accepts, comma-separated; empty disables the check (see endpoint/app.py).
     mcp_allowed_hosts: str = Field(default="", alias="MCP_ALLOWED_HOSTS")
     max_request_bytes: int = Field(default=1024 * 1024, ge=1024, le=10 * 1024 * 1024, alias="MAX_REQUEST_BYTES")
+    # AUTH_MODE=jwt with an issuer: the endpoint verifies bearer tokens itself (endpoint/tokens.py) and serves the
+    # RFC 9728 metadata naming it. JWT_AUDIENCE is comma-separated; JWT_JWKS_URL empty means OIDC discovery.
+    jwt_issuer: str = Field(default="", alias="JWT_ISSUER")
+    jwt_audience: str = Field(default="", alias="JWT_AUDIENCE")
+    jwt_jwks_url: str = Field(default="", alias="JWT_JWKS_URL")
 
     model_config = {"populate_by_name": True, "extra": "ignore"}
 

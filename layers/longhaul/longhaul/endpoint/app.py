@@ -9,8 +9,10 @@ from mcp.server.transport_security import TransportSecuritySettings
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from longhaul.endpoint import tasks_2025
-from longhaul.endpoint.identity import principal_from_event
+from longhaul.endpoint.identity import authenticate
 from longhaul.endpoint.server import UNAUTHORIZED, mcp
+from longhaul.endpoint.tokens import InvalidToken, KeysUnavailable
+from longhaul.observability import logger
 from longhaul.settings import Settings, get_settings
 
 
@@ -51,6 +53,64 @@ def _is_json(scope: Scope) -> bool:
     return False
 
 
+# RFC 9728 §3.1: the metadata of the resource https://host/mcp lives at /.well-known/oauth-protected-resource/mcp;
+# the bare form is served too, for clients that only try the root.
+METADATA_PATHS = ("/.well-known/oauth-protected-resource/mcp", "/.well-known/oauth-protected-resource")
+
+
+def _header(scope: Scope, name: bytes) -> str:
+    for key, value in scope.get("headers", []):
+        if key == name:
+            return str(value.decode("latin-1"))
+    return ""
+
+
+def _origin(scope: Scope) -> str:
+    """The public origin the client called. Behind API Gateway the Host header is the API's (or its custom
+    domain's) name, which the function cannot know at deploy time without a dependency cycle."""
+    proto = _header(scope, b"x-forwarded-proto") or scope.get("scheme", "https")
+    return f"{proto}://{_header(scope, b'host') or 'localhost'}"
+
+
+def protected_resource_metadata(scope: Scope, settings: Settings) -> dict[str, Any]:
+    """RFC 9728 metadata: where an MCP client gets a token for this endpoint (the MCP authorization spec)."""
+    return {
+        "resource": f"{_origin(scope)}/mcp",
+        "authorization_servers": [settings.jwt_issuer],
+        "bearer_methods_supported": ["header"],
+        "resource_name": "longhaul",
+    }
+
+
+def _www_authenticate(scope: Scope, error: str) -> bytes:
+    """RFC 6750 challenge with RFC 9728's resource_metadata; an error code only when a token was sent."""
+    value = f'Bearer resource_metadata="{_origin(scope)}{METADATA_PATHS[0]}"'
+    if error:
+        description = error.replace("\\", "").replace('"', "'")
+        value += f', error="invalid_token", error_description="{description}"'
+    return value.encode("latin-1", "replace")
+
+
+# An owner is a DynamoDB index key (with "#<status>" appended): well under its 2,048-byte limit.
+MAX_OWNER_BYTES = 1024
+
+# Sign-in settings the deployed API hands the function with every request (template.yaml, McpApi StageVariables).
+STAGE_SETTINGS = {"AUTH_MODE": "auth_mode", "JWT_ISSUER": "jwt_issuer", "JWT_AUDIENCE": "jwt_audience"}
+
+
+def request_settings(scope: Scope, settings: Settings) -> Settings:
+    """The settings for this request: the deployed API's stage variables win over the function's environment.
+
+    A function version is frozen with the environment it was published with, and a deploy that changes only a
+    parameter may keep serving it; the API's stage is updated by every deploy. Clients cannot set stage variables.
+    """
+    stage = (scope.get("aws.event") or {}).get("stageVariables") or {}
+    update = {field: str(stage[name]) for name, field in STAGE_SETTINGS.items() if stage.get(name) is not None}
+    if update.get("auth_mode", settings.auth_mode) not in ("jwt", "iam", "none"):
+        update.pop("auth_mode")
+    return settings.model_copy(update=update) if update else settings
+
+
 class RequestGuard:
     """Rejects requests without a verified caller (401) or with an oversized body (413) before MCP sees them,
     and hands the caller to the tools in ``scope["state"]["principal"]``."""
@@ -63,6 +123,15 @@ class RequestGuard:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        settings = request_settings(scope, self.settings)
+        if scope["path"] in METADATA_PATHS and scope["method"] in ("GET", "HEAD"):
+            # Unauthenticated by design: it is how a client learns where to sign in.
+            if settings.auth_mode == "jwt" and settings.jwt_issuer:
+                metadata = protected_resource_metadata(scope, settings)
+                await _send_json(send, 200, metadata, [(b"cache-control", b"public, max-age=3600")])
+            else:
+                await _send_json(send, 404, {"error": "this endpoint names no authorization server"}, [])
+            return
         if scope["method"] != "POST":
             # Stateless JSON mode has nothing to serve on GET or DELETE, and a GET that opens an SSE stream
             # would hold the Lambda until its timeout.
@@ -70,13 +139,29 @@ class RequestGuard:
                 send, 405, _rpc_error(-32600, "Method Not Allowed: POST JSON-RPC to /mcp"), [(b"allow", b"POST")]
             )
             return
-        owner = principal_from_event(scope.get("aws.event"), self.settings)
-        if owner is None:
+        try:
+            owner = authenticate(scope.get("aws.event"), settings)
+        except InvalidToken as error:
+            reason = str(error) or "send a bearer token (see WWW-Authenticate: resource_metadata)"
             await _send_json(
                 send,
                 401,
-                _rpc_error(UNAUTHORIZED, "Unauthorized: send a valid bearer token (the API's JWT authorizer)"),
-                [(b"www-authenticate", b"Bearer")],
+                _rpc_error(UNAUTHORIZED, f"Unauthorized: {reason}"),
+                [(b"www-authenticate", _www_authenticate(scope, str(error)))],
+            )
+            return
+        except KeysUnavailable:
+            # The issuer's keys could not be fetched: not the caller's fault, and a 401 would send them to sign
+            # in again for nothing. The log line names the URL; the caller learns only that it may retry.
+            logger.exception("JWKS unavailable")
+            await _send_json(
+                send, 503, _rpc_error(-32603, "Service Unavailable: cannot verify tokens now; retry shortly"), []
+            )
+            return
+        if len(owner.encode("utf-8", "surrogatepass")) > MAX_OWNER_BYTES:
+            # Task records are indexed by owner, and DynamoDB keys hold at most 2,048 bytes: refuse, don't fail later.
+            await _send_json(
+                send, 401, _rpc_error(UNAUTHORIZED, f"Unauthorized: caller identity over {MAX_OWNER_BYTES} bytes"), []
             )
             return
         if not _is_json(scope):
