@@ -48,6 +48,9 @@ UNMODELED = {
     "AWS::CodeDeploy::DeploymentGroup": ("after", "codedeploy CreateDeploymentGroup"),
     "AWS::Logs::MetricFilter": ("after", "logs PutMetricFilter"),
     "AWS::S3::BucketPolicy": ("after", "s3 PutBucketPolicy"),
+    "AWS::SQS::QueuePolicy": ("after", "sqs SetQueueAttributes Policy"),
+    "AWS::Lambda::EventInvokeConfig": ("after", "lambda PutFunctionEventInvokeConfig"),
+    "AWS::Scheduler::Schedule": ("after", "scheduler CreateSchedule"),
     "AWS::SNS::Subscription": ("after", "sns Subscribe"),
     # moto models this one, but its FunctionName is the alias, which exists only after the stack
     "AWS::Lambda::Permission": ("after", "lambda AddPermission (after the stack: the endpoint's names the alias)"),
@@ -173,6 +176,12 @@ def _stack_resolver(template: dict[str, Any], stack_name: str, parameters: dict[
             ]
         elif kind == "AWS::StepFunctions::StateMachine":
             resolver.attrs[f"{logical}.Name"] = physical.rsplit(":", 1)[1]
+        elif kind == "AWS::SQS::Queue":  # the physical id is the queue URL
+            attributes = boto3.client("sqs", region_name=REGION).get_queue_attributes(
+                QueueUrl=physical, AttributeNames=["QueueArn"]
+            )["Attributes"]
+            resolver.attrs[f"{logical}.Arn"] = attributes["QueueArn"]
+            resolver.attrs[f"{logical}.QueueName"] = physical.rsplit("/", 1)[1]
     return resolver
 
 
@@ -305,6 +314,25 @@ def _create_after(logical: str, resource: dict[str, Any], resolver: Resolver, kn
         boto3.client("s3", region_name=REGION).put_bucket_policy(
             Bucket=props["Bucket"], Policy=json.dumps(props["PolicyDocument"])
         )
+    elif kind == "AWS::Lambda::EventInvokeConfig":
+        boto3.client("lambda", region_name=REGION).put_function_event_invoke_config(
+            FunctionName=props["FunctionName"],
+            Qualifier=props["Qualifier"],
+            MaximumRetryAttempts=int(props["MaximumRetryAttempts"]),
+            DestinationConfig=props["DestinationConfig"],
+        )
+    elif kind == "AWS::Scheduler::Schedule":
+        target = {k: v for k, v in props["Target"].items() if k in ("Arn", "RoleArn", "RetryPolicy", "Input")}
+        boto3.client("scheduler", region_name=REGION).create_schedule(
+            Name=props["Name"],
+            ScheduleExpression=props["ScheduleExpression"],
+            FlexibleTimeWindow=props["FlexibleTimeWindow"],
+            Target=target,
+        )
+    elif kind == "AWS::SQS::QueuePolicy":
+        sqs = boto3.client("sqs", region_name=REGION)
+        for queue_url in props["Queues"]:
+            sqs.set_queue_attributes(QueueUrl=queue_url, Attributes={"Policy": json.dumps(props["PolicyDocument"])})
     elif kind == "AWS::SNS::Subscription":
         boto3.client("sns", region_name=REGION).subscribe(
             TopicArn=props["TopicArn"], Protocol=props["Protocol"], Endpoint=props["Endpoint"]
