@@ -11,7 +11,7 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from longhaul_dev import agentcore_events
+from longhaul_dev import agentcore_events, strict_aws
 from longhaul_dev.stack import FAKE_CREDENTIALS
 
 START = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
@@ -23,6 +23,7 @@ def memory(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Any, str]]:
         monkeypatch.setenv(name, value)
     monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
     with mock_aws():
+        strict_aws.install()  # as in every local stack: AgentCore's own validation first
         agentcore_events.install()
         try:
             control = boto3.client("bedrock-agentcore-control", region_name="us-east-1")
@@ -37,7 +38,7 @@ def put(client: Any, memory_id: str, text: str, minutes: int, state: str | None 
     if state:
         extra["metadata"] = {"stateType": {"stringValue": state}}
     if branch:
-        extra["branch"] = {"name": branch, "rootEventId": "root"}
+        extra["branch"] = {"name": branch, "rootEventId": "1#a1"}  # the shape AgentCore requires
     client.create_event(
         memoryId=memory_id,
         actorId="alice",
