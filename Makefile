@@ -64,7 +64,8 @@ validate: $(STAMP) $(SAM_STAMP) $(NODE_STAMP) $(CHECKOV_STAMP) ## Check template
 	$(BIN)/cfn-lint template.yaml
 	# Every skip is justified next to its resource (Metadata.checkov.skip); offline: no guideline download.
 	$(CHECKOV_VENV)/bin/checkov -f template.yaml --framework cloudformation --compact --quiet --skip-download
-	for asl in statemachines/*.asl.json; do ./node_modules/.bin/asl-validator --json-path "$$asl" || exit 1; done
+	rm -rf .aws-sam/asl && $(BIN)/python -m longhaul_dev.template .aws-sam/asl  # substitutions filled (some are numbers)
+	for asl in .aws-sam/asl/*.asl.json; do ./node_modules/.bin/asl-validator --json-path "$$asl" || exit 1; done
 	$(BIN)/pytest -q -p no:cacheprovider tests/unit/test_template.py tests/unit/test_deploy.py tests/unit/test_handlers.py \
 		tests/integration/test_dry_run.py
 

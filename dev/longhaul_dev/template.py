@@ -174,3 +174,38 @@ def substituted_definition(template: dict[str, Any], logical_id: str, resolver: 
     for name, value in props.get("DefinitionSubstitutions", {}).items():
         text = text.replace("${" + name + "}", str(resolver.resolve(value)))
     return text
+
+
+def checked_definition(template: dict[str, Any], logical_id: str) -> str:
+    """The ASL with every substitution filled by the parameter defaults or, for resources, a stand-in name: what
+    validators read (the file itself is not JSON where a substitution is a number, as ExecutionTimeoutSeconds)."""
+    props = template["Resources"][logical_id]["Properties"]
+    resolver = Resolver(template)
+    text = (PROJECT_ROOT / props["DefinitionUri"]).read_text()
+    for name, value in props.get("DefinitionSubstitutions", {}).items():
+        try:
+            filled = str(resolver.resolve(value))
+        except KeyError:
+            filled = f"arn:aws:lambda:us-east-1:123456789012:function:{name}" if name.endswith("Arn") else name
+        text = text.replace("${" + name + "}", filled)
+    return text
+
+
+def state_machines(template: dict[str, Any]) -> list[str]:
+    return [k for k, v in template["Resources"].items() if v["Type"] == "AWS::Serverless::StateMachine"]
+
+
+def main() -> None:
+    """``python -m longhaul_dev.template DIR``: write every state machine's checked definition to DIR/<id>.asl.json
+    (make validate runs asl-validator on them)."""
+    import sys
+
+    out = Path(sys.argv[1])
+    out.mkdir(parents=True, exist_ok=True)
+    template = load_template()
+    for logical_id in state_machines(template):
+        (out / f"{logical_id}.asl.json").write_text(checked_definition(template, logical_id))
+
+
+if __name__ == "__main__":
+    main()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 from botocore.exceptions import ClientError, EndpointConnectionError, ReadTimeoutError
@@ -15,8 +14,7 @@ from longhaul.faults import (
     boto_config,
     is_transient,
 )
-
-ASL = Path(__file__).resolve().parents[2] / "statemachines" / "task_workflow.asl.json"
+from longhaul_dev.template import checked_definition, load_template
 
 
 def client_error(code: str, status: int) -> ClientError:
@@ -56,7 +54,7 @@ def _retries(state: dict) -> list[list[str]]:
 
 
 def test_every_lambda_state_retries_the_transient_class_and_crashes_a_bounded_number_of_times():
-    states = json.loads(ASL.read_text())["States"]
+    states = json.loads(checked_definition(load_template(), "TaskWorkflow"))["States"]
     lambda_states = [s for s in states.values() if s.get("Resource") == "arn:aws:states:::lambda:invoke"]
     assert len(lambda_states) == 3  # RunStep, DeliverOutcome, DeliverFailure
     for state in lambda_states:
@@ -66,7 +64,7 @@ def test_every_lambda_state_retries_the_transient_class_and_crashes_a_bounded_nu
 
 
 def test_every_dynamodb_state_retries_the_dynamodb_transient_class():
-    states = json.loads(ASL.read_text())["States"]
+    states = json.loads(checked_definition(load_template(), "TaskWorkflow"))["States"]
     dynamodb_states = [s for s in states.values() if str(s.get("Resource", "")).endswith(":dynamodb:updateItem")]
     assert len(dynamodb_states) == 2  # MarkFailed, RecordDeliveryFailed
     for state in dynamodb_states:

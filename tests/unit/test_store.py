@@ -4,7 +4,6 @@ derived item mapping, and the index keys that make listings, the per-owner cap a
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any
 
 import boto3
@@ -25,8 +24,7 @@ from longhaul.errors import (
     TaskNotFound,
 )
 from longhaul.models import ACTIVE_STATUSES, MemoryDelivery, ResultRef, TaskRecord, TaskStatus
-
-ASL = Path(__file__).resolve().parents[2] / "statemachines" / "task_workflow.asl.json"
+from longhaul_dev.template import checked_definition, load_template
 
 
 def make_record(task_id: str, owner: str = "alice", created_at: str = "2026-11-26T06:00:00.000Z") -> TaskRecord:
@@ -112,7 +110,7 @@ def test_the_item_carries_the_index_keys_its_status_implies():
 
 def test_the_workflows_conditions_are_the_stores_active_condition():
     """MarkFailed guards on the same statuses as every store write, written once in the store."""
-    states = json.loads(ASL.read_text())["States"]
+    states = json.loads(checked_definition(load_template(), "TaskWorkflow"))["States"]
     assert {f":{s.value}" for s in ACTIVE_STATUSES} == set(ACTIVE_VALUES)
     for name in ("MarkFailed",):
         parameters = states[name]["Parameters"]

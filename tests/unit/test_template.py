@@ -305,3 +305,12 @@ def test_every_parameter_is_explained_in_the_readme():
     readme = (PROJECT_ROOT / "README.md").read_text()
     missing = [name for name in TEMPLATE["Parameters"] if f"`{name}`" not in readme]
     assert missing == []
+
+
+def test_the_workflow_times_out_by_the_parameter_as_a_number():
+    from longhaul_dev.template import checked_definition
+
+    template = load_template()
+    definition = json.loads(checked_definition(template, "TaskWorkflow"))
+    default = template["Parameters"]["ExecutionTimeoutSeconds"]["Default"]
+    assert definition["TimeoutSeconds"] == default and isinstance(definition["TimeoutSeconds"], int)
