@@ -198,7 +198,8 @@ async def test_with_stream_wait_for_task_sends_progress_notifications():
             received.append((progress, message))
 
         async with server.client() as client:
-            handle = await call(client, "model_training", {"epochs": 4, "epoch_seconds": 0.5})
+            # wait_for_task reads the record every 3 s: epochs long enough for several distinct readings
+            handle = await call(client, "model_training", {"epochs": 4, "epoch_seconds": 3})
             result = await client.call_tool(
                 "wait_for_task", {"task_id": handle["task_id"], "timeout_s": 30}, progress_callback=on_progress
             )

@@ -31,7 +31,8 @@ class Settings(BaseModel):
     dev_principal: str = Field(default="local-developer", alias="DEV_PRINCIPAL")
     # wait_for_task returns before API Gateway's 30 s integration timeout cuts the request off.
     max_wait_seconds: float = Field(default=25.0, ge=0, le=900, alias="MAX_WAIT_SECONDS")
-    wait_poll_seconds: float = Field(default=1.0, gt=0, le=60, alias="WAIT_POLL_SECONDS")
+    # wait_for_task reads the record this often: progress moves every few seconds at most, so faster reads buy nothing.
+    wait_poll_seconds: float = Field(default=3.0, gt=0, le=60, alias="WAIT_POLL_SECONDS")
     # Host values the MCP transport accepts, comma-separated; empty disables the check (see endpoint/app.py).
     mcp_allowed_hosts: str = Field(default="", alias="MCP_ALLOWED_HOSTS")
     max_request_bytes: int = Field(default=1024 * 1024, ge=1024, le=10 * 1024 * 1024, alias="MAX_REQUEST_BYTES")

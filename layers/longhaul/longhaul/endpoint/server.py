@@ -252,8 +252,10 @@ async def wait_for_task(
         float, Field(ge=0, le=600, description="Most seconds to wait (capped by the server's request limit)")
     ] = 20,
 ) -> TaskStatusView:
-    """Wait until the task finishes or timeout_s passes, then return its status. Streaming clients receive
-    progress notifications meanwhile. If it is still working when this returns, call it again."""
+    """Wait until the task finishes or timeout_s passes, then return its status (streaming clients receive
+    progress notifications meanwhile). Use it for a task expected to end within a minute or so; for longer tasks,
+    call get_task_status every poll_interval_seconds instead: waiting holds a server for the whole timeout, polling
+    costs one cheap read."""
     owner = principal(ctx)
     service = runtime.task_service()
     deadline = time.monotonic() + min(timeout_s, get_settings().max_wait_seconds)
