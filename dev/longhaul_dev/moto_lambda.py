@@ -19,6 +19,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from longhaul_dev import moto_callbacks
+
 _handlers: dict[str, Callable[[Any, Any], Any]] = {}
 _lock = threading.Lock()
 _original: Callable[..., tuple[str, bool, str]] | None = None
@@ -108,6 +110,7 @@ def install() -> None:
     global _original
     from moto.awslambda.models import LambdaFunction
 
+    moto_callbacks.install()  # the local stack's other moto fix: StopExecution ends a task-token wait
     with _lock:
         if _original is None:
             _original = LambdaFunction._invoke_lambda
@@ -118,6 +121,7 @@ def uninstall() -> None:
     global _original
     from moto.awslambda.models import LambdaFunction
 
+    moto_callbacks.uninstall()
     with _lock:
         if _original is not None:
             LambdaFunction._invoke_lambda = _original  # type: ignore[method-assign]

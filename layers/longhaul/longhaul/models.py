@@ -77,6 +77,11 @@ class TaskRecord(BaseModel):
     error_type: str | None = None
     error_message: str | None = None
     memory_event_id: str | None = None
+    # Durable input_required: the requests still waiting for an answer (id -> {"method", "params"}), every answer
+    # received so far (id -> response; ids are unique for the task's life), and the workflow's callback token.
+    input_requests: dict[str, Any] | None = None
+    input_responses: dict[str, Any] | None = None
+    input_token: str | None = None
 
     @property
     def has_result(self) -> bool:
@@ -116,12 +121,14 @@ class StepRequest(BaseModel):
 class StepOutcome(BaseModel):
     """What RunStep hands back; the workflow's Choice reads ``outcome``."""
 
-    outcome: Literal["continue", "sleep", "done"]
+    outcome: Literal["continue", "sleep", "done", "need_input"]
     cursor: Any = None
     step_count: int
     sleep_seconds: int = 0
     result: Any = None
     result_ref: ResultRef | None = None
+    # need_input: the requests the workflow parks the task on (id -> {"method": "elicitation/create", "params"}).
+    input_requests: dict[str, Any] | None = None
 
 
 class WriteResultRequest(BaseModel):

@@ -15,6 +15,7 @@ from longhaul.errors import (
     TaskNotFound,
 )
 from longhaul.kinds import Continue, Done, Sleep, get_kind
+from longhaul.kinds.base import NeedInput
 from longhaul.models import (
     ResultRef,
     StepOutcome,
@@ -94,6 +95,13 @@ class _StepContext:
     def remaining_seconds(self) -> float:
         return max(0.0, self._deadline - time.monotonic())
 
+    @property
+    def input_responses(self) -> dict[str, Any]:
+        # Read lazily: only a kind that asked for input pays for the read.
+        if not hasattr(self, "_input_responses"):
+            self._input_responses = dict(self._store.get(self._task_id).input_responses or {})
+        return self._input_responses
+
 
 class StepRunner:
     def __init__(self, store: WorkerStore, blobs: ResultBlobs, settings: Settings):
@@ -139,7 +147,24 @@ class StepRunner:
                 ref = self.blobs.put_result(request.task_id, body)
                 return StepOutcome(outcome="done", result_ref=ref, step_count=step_number)
             return StepOutcome(outcome="done", result=outcome.result, step_count=step_number)
-        raise TypeError(f"step of {kind.name!r} returned {type(outcome).__name__}, not Continue, Sleep or Done")
+        if isinstance(outcome, NeedInput):
+            requests = {key: request.as_request() for key, request in outcome.requests.items()}
+            return StepOutcome(
+                outcome="need_input",
+                cursor=_checked_cursor(outcome.cursor),
+                step_count=step_number,
+                input_requests=_checked_requests(requests),
+            )
+        raise TypeError(
+            f"step of {kind.name!r} returned {type(outcome).__name__}, not Continue, Sleep, Done or NeedInput"
+        )
+
+
+def _checked_requests(requests: dict[str, Any]) -> dict[str, Any]:
+    if not requests or not all(isinstance(key, str) and 0 < len(key) <= 128 for key in requests):
+        raise ValueError("NeedInput takes at least one request, keyed by ids of 1-128 characters")
+    _checked_cursor(requests)  # the same payload budget as a cursor
+    return requests
 
 
 def _checked_cursor(cursor: Any) -> Any:

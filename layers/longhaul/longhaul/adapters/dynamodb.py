@@ -60,7 +60,11 @@ def to_item(record: TaskRecord) -> dict[str, Any]:
         "error_type": record.error_type,
         "error_message": record.error_message,
         "memory_event_id": record.memory_event_id,
+        "input_token": record.input_token,
     }
+    for name in ("input_requests", "input_responses"):
+        if getattr(record, name) is not None:
+            item[f"{name}_json"] = _s(json.dumps(getattr(record, name), separators=(",", ":")))
     item.update({name: _s(value) for name, value in optional.items() if value is not None})
     if record.result is not None:
         item["result_json"] = _s(json.dumps(record.result, separators=(",", ":")))
@@ -106,6 +110,9 @@ def from_item(item: dict[str, Any]) -> TaskRecord:
         error_type=s("error_type"),
         error_message=error_message_from_cause(s("error_message")),
         memory_event_id=s("memory_event_id"),
+        input_requests=json.loads(item["input_requests_json"]["S"]) if "input_requests_json" in item else None,
+        input_responses=json.loads(item["input_responses_json"]["S"]) if "input_responses_json" in item else None,
+        input_token=s("input_token"),
     )
 
 
@@ -294,6 +301,51 @@ class DynamoTaskStore(AwsAdapter):
         return self.client.get_item(TableName=self.table_name, Key={"task_id": _s(task_id)}, ConsistentRead=True).get(
             "Item"
         )
+
+    def store_responses(
+        self, record: TaskRecord, pending: dict[str, Any], responses: dict[str, Any], message: str
+    ) -> bool:
+        """Save the answers received so far and what is still pending; with nothing pending the task is working
+        again and its callback token is dropped (the caller resumes the workflow with it). Optimistic: False when
+        the record changed since ``record`` was read (another answer, a cancel), and nothing is written."""
+        # Compare with the stored text itself: the workflow wrote it (States.JsonToString), not json.dumps.
+        raw = self._raw(record.task_id) or {}
+        seen = raw.get("input_requests_json", {}).get("S")
+        if seen is None or json.loads(seen) != record.input_requests:
+            return False
+        values: dict[str, Any] = {
+            ":input_required": _s(TaskStatus.INPUT_REQUIRED.value),
+            ":token": _s(record.input_token or ""),
+            ":seen": _s(seen),
+            ":responses": _s(json.dumps(responses, separators=(",", ":"))),
+            ":message": _s(message),
+            ":now": _s(iso(utc_now())),
+        }
+        if pending:
+            update = "SET input_requests_json = :pending, input_responses_json = :responses, message = :message"
+            values[":pending"] = _s(json.dumps(pending, separators=(",", ":")))
+        else:
+            update = (
+                "SET #status = :working, input_responses_json = :responses, message = :message "
+                "REMOVE input_requests_json, input_token"
+            )
+            values[":working"] = _s(TaskStatus.WORKING.value)
+        try:
+            self.client.update_item(
+                TableName=self.table_name,
+                Key={"task_id": _s(record.task_id)},
+                UpdateExpression=update.replace("SET ", "SET updated_at = :now, ", 1),
+                ConditionExpression=(
+                    "#status = :input_required AND input_token = :token AND input_requests_json = :seen"
+                ),
+                ExpressionAttributeNames={"#status": "status"},
+                ExpressionAttributeValues=values,
+            )
+        except ClientError as error:
+            if _conditional_failed(error):
+                return False
+            raise
+        return True
 
 
 def _conditional_failed(error: ClientError) -> bool:
