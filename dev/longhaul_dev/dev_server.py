@@ -48,6 +48,9 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("--stream", action="store_true", help="serve SSE responses so wait_for_task streams progress")
     parser.add_argument("--quiet", action="store_true", help="do not log task transitions")
+    parser.add_argument(
+        "--conformance", action="store_true", help="add the MCP conformance suite's tasks fixture tools (dev only)"
+    )
     parser.set_defaults(run=run)
 
 
@@ -296,6 +299,10 @@ def run(args: argparse.Namespace) -> int:
     # DNS rebinding protection stays on locally: only this server's own host names are accepted.
     os.environ["MCP_ALLOWED_HOSTS"] = f"127.0.0.1:{port},localhost:{port},{host}:{port}"
     runtime.reset()
+    if getattr(args, "conformance", False):
+        from longhaul_dev import conformance
+
+        conformance.install()
     if args.stream:
         app = streaming_front(args.auth)
     else:
