@@ -270,3 +270,16 @@ async def respond_to_task(task_id: str, responses: dict[str, Any], ctx: Context)
         "message": record.message,
         "checked_at": utc_now().isoformat(),
     }
+
+
+async def task_tools_schema_middleware(ctx: ServerRequestContext[Any, Any], call_next: CallNext) -> HandlerResult:
+    """For a client that declares the extension, a task-kind tool's result is the task's final CallToolResult (the
+    kind's result), not the fallback TaskHandle: its tools/list entry drops the TaskHandle output schema, which
+    clients would otherwise hold the final result to (the Python SDK does)."""
+    result = await call_next(ctx)
+    if ctx.method != "tools/list" or not declares_extension(ctx) or not isinstance(result, dict):
+        return result
+    for tool in result.get("tools", []):
+        if isinstance(tool, dict) and _kind(str(tool.get("name"))) is not None:
+            tool.pop("outputSchema", None)
+    return result
