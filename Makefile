@@ -86,3 +86,6 @@ clean: ## Remove the virtual environments and build output
 	rm -rf $(VENV) .venv-sam .venv-strands .aws-sam node_modules .pytest_cache .ruff_cache .mypy_cache
 
 .PHONY: help install requirements lint format validate build invoke test dev clean
+
+conformance: $(STAMP) $(NODE_STAMP) ## Run the MCP conformance suite against longhaul dev --conformance; rewrite docs/conformance.md
+	$(BIN)/python -m longhaul_dev.conformance_report

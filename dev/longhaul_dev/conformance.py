@@ -80,7 +80,7 @@ def test_tool_with_task(params: NoParams, cursor: Any, ctx: Any) -> Any:
     return Done(_text(f"Hello, {ctx.input_responses['user_name'].get('content', {}).get('name')}!"))
 
 
-FIXTURE_KINDS = [
+FIXTURE_KINDS: list[TaskKind[Any]] = [
     TaskKind(
         "slow_compute", "Slow compute", "Sleeps `seconds`, then returns a result.", SlowComputeParams, slow_compute, 1
     ),

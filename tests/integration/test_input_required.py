@@ -121,3 +121,24 @@ def test_cancel_while_waiting_ends_the_wait_and_the_execution(stack, asking_kind
     assert service.get("alice", record.task_id).status == TaskStatus.CANCELLED
     late = service.respond("alice", record.task_id, {"name-1": {"action": "accept", "content": {"name": "Ada"}}})
     assert late.status == TaskStatus.CANCELLED
+
+
+def test_model_training_asks_for_approval_before_the_expensive_phase_when_asked_to(stack):
+    service = runtime.task_service()
+    params = {"epochs": 3, "epoch_seconds": 0, "approve_after_epochs": 1}
+    approved = service.start("alice", "model_training", params)
+    declined = service.start("alice", "model_training", params)
+
+    for record in (approved, declined):
+        waiting = wait_for_status("alice", record.task_id, TaskStatus.INPUT_REQUIRED)
+        assert list(waiting.input_requests or {}) == ["approve-full-run"] and waiting.progress == pytest.approx(
+            1 / 3, abs=1e-3
+        )
+    service.respond("alice", approved.task_id, {"approve-full-run": {"action": "accept", "content": {"approve": True}}})
+    service.respond("alice", declined.task_id, {"approve-full-run": {"action": "decline"}})
+
+    assert wait_for_execution(approved.execution_arn)["status"] == "SUCCEEDED"
+    assert wait_for_execution(declined.execution_arn)["status"] == "SUCCEEDED"
+    assert service.result("alice", approved.task_id)[1]["epochs"] == 3
+    stopped = service.result("alice", declined.task_id)[1]
+    assert stopped["epochs"] == 1 and stopped["stopped_early"]

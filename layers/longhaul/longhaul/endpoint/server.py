@@ -21,7 +21,11 @@ from mcp_types import ToolAnnotations
 from pydantic import BaseModel, Field, create_model
 
 from longhaul import __version__, runtime
-from longhaul.endpoint.tasks_ext import TasksExtension, task_tools_schema_middleware
+from longhaul.endpoint.tasks_ext import (
+    TasksExtension,
+    no_prompts_or_resources_middleware,
+    task_tools_schema_middleware,
+)
 from longhaul.endpoint.views import TaskHandle, TaskList, TaskResultView, TaskStatusView
 from longhaul.errors import InvalidTaskParams, LonghaulError, TaskAlreadyTerminal, TaskNotFound
 from longhaul.kinds import TaskKind, all_kinds, get_kind
@@ -139,7 +143,7 @@ mcp = MCPServer(
     subscriptions=False,
     # Native tasks for 2026-07-28 clients that declare io.modelcontextprotocol/tasks (plus respond_to_task).
     extensions=[TasksExtension()],
-    middleware=[task_tools_schema_middleware],
+    middleware=[task_tools_schema_middleware, no_prompts_or_resources_middleware],
 )
 
 TaskId = Annotated[str, Field(min_length=1, max_length=128, description="The task_id returned when the task started")]

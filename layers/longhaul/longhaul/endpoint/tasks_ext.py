@@ -9,6 +9,7 @@ execution the fallback tools see. mcp 2.3.0 has no tasks runtime; its Extension 
 
 from __future__ import annotations
 
+import contextlib
 import json
 import time
 from collections.abc import Callable
@@ -191,7 +192,7 @@ class TasksExtension(Extension):
             if kind.task_support == "required":
                 raise required_capability_error(f"Tool {kind.name!r} runs only as a task: declare {TASKS_EXTENSION}")
             return await call_next(ctx)
-        key = (params.meta or {}).get(IDEMPOTENCY_META_KEY)  # type: ignore[call-overload]
+        key = (params.meta or {}).get(IDEMPOTENCY_META_KEY)
         if isinstance(key, str) and params.arguments is not None and "idempotency_key" not in params.arguments:
             params.arguments["idempotency_key"] = key
         elif isinstance(key, str) and params.arguments is None:
@@ -222,10 +223,8 @@ class TasksExtension(Extension):
         record = await _call(runtime.task_service().get, owner, params.task_id)
         _not_expired(record)
         if not record.status.is_terminal:  # cancelling a finished task is an idempotent no-op here
-            try:
+            with contextlib.suppress(MCPError):  # it finished meanwhile
                 await _call(runtime.task_service().cancel, owner, params.task_id)
-            except MCPError:
-                pass  # it finished meanwhile
         return {}
 
     @staticmethod
@@ -283,3 +282,14 @@ async def task_tools_schema_middleware(ctx: ServerRequestContext[Any, Any], call
         if isinstance(tool, dict) and _kind(str(tool.get("name"))) is not None:
             tool.pop("outputSchema", None)
     return result
+
+
+async def no_prompts_or_resources_middleware(ctx: ServerRequestContext[Any, Any], call_next: CallNext) -> HandlerResult:
+    """longhaul serves no prompts or resources, yet the SDK advertises both (empty): a get or read names one that
+    does not exist, which is the client's mistake (-32602), not the SDK's internal error (-32603 with a
+    traceback on 2026-07-28, code 0 on 2025-11-25)."""
+    if ctx.method in ("prompts/get", "resources/read"):
+        params = ctx.params or {}
+        what = f"prompt {params.get('name')!r}" if ctx.method == "prompts/get" else f"resource {params.get('uri')!r}"
+        raise MCPError(code=INVALID_PARAMS, message=f"Unknown {what}: this server offers tools only")
+    return await call_next(ctx)
