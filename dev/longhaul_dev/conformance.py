@@ -73,11 +73,15 @@ def multi_input(params: NoParams, cursor: Any, ctx: Any) -> Any:
     return Done(_text(f"Hello {answers['ask_name'].get('content', {}).get('name')}, all inputs received"))
 
 
-def test_tool_with_task(params: NoParams, cursor: Any, ctx: Any) -> Any:
-    if cursor is None:
-        schema = {"type": "object", "properties": {"name": {"type": "string"}}, "required": ["name"]}
-        return NeedInput({"user_name": Elicit("What is your name?", schema)}, cursor="asked")
-    return Done(_text(f"Hello, {ctx.input_responses['user_name'].get('content', {}).get('name')}!"))
+class NameParams(BaseModel):
+    name: str = Field(min_length=1, max_length=200, description="Who to greet (asked for when left out)")
+
+
+def test_tool_with_task(params: NameParams, cursor: Any, ctx: Any) -> Any:
+    return Done(_text(f"Hello, {params.name}!"))
+
+
+NAME = {"type": "object", "properties": {"name": {"type": "string"}}, "required": ["name"]}
 
 
 FIXTURE_KINDS: list[TaskKind[Any]] = [
@@ -88,7 +92,16 @@ FIXTURE_KINDS: list[TaskKind[Any]] = [
     TaskKind("protocol_error_job", "Protocol error job", "Fails inside.", NoParams, protocol_error_job, 1),
     TaskKind("confirm_delete", "Confirm delete", "Asks to confirm.", ConfirmDeleteParams, confirm_delete, 1),
     TaskKind("multi_input", "Multi input", "Asks two questions at once.", NoParams, multi_input, 1),
-    TaskKind("test_tool_with_task", "Task-only tool", "Asks a name.", NoParams, test_tool_with_task, 1, "required"),
+    TaskKind(
+        "test_tool_with_task",
+        "Task-only tool",
+        "Asks for a name before it starts, then greets as a task.",
+        NameParams,
+        test_tool_with_task,
+        1,
+        "required",
+        ask_before_start={"user_name": Elicit("What is your name?", NAME)},
+    ),
 ]
 
 

@@ -39,6 +39,7 @@ TASKS_SCENARIOS = [
     "tasks-dispatch-and-envelope",
     "tasks-status-notifications",
     "tasks-required-task-error",
+    "tasks-mrtr-composition",
 ]
 BASIC_SCENARIOS = [
     "server-initialize",
@@ -51,10 +52,6 @@ BASIC_SCENARIOS = [
 ]
 # Run and reported, not required: what longhaul does not do (yet), with the reason.
 KNOWN_GAPS = {
-    "tasks-mrtr-composition": (
-        "needs a multi-round-trip (InputRequiredResult) exchange on tools/call before the task is created; "
-        "longhaul asks for input during the task (NeedInput → tasks/update) instead"
-    ),
     "server-stateless": (
         "two checks call the suite's elicitation fixture tool, which longhaul does not register "
         "(sep-2575-server-rejects-undeclared-capability, sep-2575-missing-capability-http-400)"

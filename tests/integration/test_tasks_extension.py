@@ -20,7 +20,7 @@ from mcp.client.extension import ClaimContext, ClientExtension, ResultClaim
 from mcp.client.streamable_http import streamable_http_client
 from mcp.shared._httpx_utils import create_mcp_http_client
 from mcp.shared.exceptions import MCPError
-from mcp_types import CallToolResult, Request, RequestParams, Result
+from mcp_types import CallToolResult, ElicitResult, Request, RequestParams, Result
 from pydantic import ConfigDict, Field
 
 from tests.integration.test_dev_server import DevServer, start_dev_server
@@ -111,9 +111,9 @@ def dev() -> Iterator[DevServer]:
     server.process.wait(timeout=20)
 
 
-def client(dev: DevServer, *extensions: ClientExtension) -> Client:
+def client(dev: DevServer, *extensions: ClientExtension, elicitation_callback: Any = None) -> Client:
     transport = streamable_http_client(dev.url, http_client=create_mcp_http_client())
-    return Client(transport, mode="2026-07-28", extensions=list(extensions))
+    return Client(transport, mode="2026-07-28", extensions=list(extensions), elicitation_callback=elicitation_callback)
 
 
 def test_a_task_tool_becomes_a_durable_task_the_client_polls_to_its_result(dev):
@@ -143,6 +143,26 @@ def test_an_input_required_round_trip_through_tasks_update(dev):
 
     assert result.content[0].text == "Deleted report.csv"
     assert "input_required" in tasks.seen_statuses
+
+
+def test_a_question_asked_before_the_task_starts_fills_in_its_arguments(dev):
+    asked: list[str] = []
+
+    async def answer(context: Any, params: Any) -> ElicitResult:
+        asked.append(params.message)
+        return ElicitResult(action="accept", content={"name": "Ada"})
+
+    tasks = Tasks()
+
+    async def main() -> CallToolResult:
+        async with client(dev, tasks, elicitation_callback=answer) as c:
+            return await c.call_tool("test_tool_with_task", {})
+
+    result = anyio.run(main)
+
+    assert asked == ["What is your name?"]
+    assert result.content[0].text == "Hello, Ada!"
+    assert len(tasks.created) == 1  # asked first (multi round-trip), then created the task
 
 
 def test_get_update_and_cancel_by_hand_and_the_same_task_through_the_fallback_tools(dev):

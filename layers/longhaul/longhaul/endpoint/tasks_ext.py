@@ -188,9 +188,13 @@ class TasksExtension(Extension):
         kind = _kind(params.name)
         if kind is None or ctx.protocol_version not in MODERN:
             return await call_next(ctx)
+        if not declares_extension(ctx) and kind.task_support == "required":
+            raise required_capability_error(f"Tool {kind.name!r} runs only as a task: declare {TASKS_EXTENSION}")
+        if kind.ask_before_start:
+            unanswered = ask_before_start(kind, params)
+            if unanswered is not None:
+                return unanswered
         if not declares_extension(ctx):
-            if kind.task_support == "required":
-                raise required_capability_error(f"Tool {kind.name!r} runs only as a task: declare {TASKS_EXTENSION}")
             return await call_next(ctx)
         key = (params.meta or {}).get(IDEMPOTENCY_META_KEY)
         if isinstance(key, str) and params.arguments is not None and "idempotency_key" not in params.arguments:
@@ -239,6 +243,36 @@ class TasksExtension(Extension):
         if name is not None and name.strip() != params.task_id:
             raise MCPError(code=HEADER_MISMATCH, message="Mcp-Name header does not match params.taskId")
         return owner_of(ctx)
+
+
+def ask_before_start(kind: TaskKind, params: CallToolRequestParams) -> dict[str, Any] | None:
+    """Multi round-trip before creation (SEP-2322): while the kind's questions are unanswered, the answer to the
+    call is an InputRequiredResult asking them; once answered, accepted content fills in the arguments the caller
+    left out and None lets the call go on (to a task). A declined question ends the call as a tool error."""
+    from longhaul.tasks import _checked_response
+
+    questions = kind.ask_before_start or {}
+    given = {
+        key: value.model_dump(by_alias=True, exclude_none=True) if hasattr(value, "model_dump") else value
+        for key, value in (params.input_responses or {}).items()
+    }
+    if any(key not in given for key in questions):
+        return {"resultType": "input_required", "inputRequests": {k: q.as_request() for k, q in questions.items()}}
+    arguments = dict(params.arguments or {})
+    for key, question in questions.items():
+        try:
+            answer = _checked_response(key, question.as_request(), given[key])
+        except InvalidTaskParams as error:
+            raise MCPError(code=INVALID_PARAMS, message=str(error)) from None
+        if answer["action"] != "accept":
+            return {
+                "content": [{"type": "text", "text": f"Not started: {key!r} was {answer['action']}d"}],
+                "isError": True,
+            }
+        for name, value in answer["content"].items():
+            arguments.setdefault(name, value)
+    params.arguments = arguments
+    return None
 
 
 def _not_expired(record: TaskRecord) -> None:

@@ -104,6 +104,9 @@ class TaskKind(Generic[P]):
     # "required": the work only makes sense as a task, so a 2026-07-28 client that does not speak the tasks
     # extension gets -32021 instead of the start tool's handle. "optional": either way works.
     task_support: Literal["optional", "required"] = "optional"
+    # Questions a 2026-07-28 client answers before the task is created (multi round-trip requests): each accepted
+    # answer's content fills in tool arguments the caller left out. E.g. {"user_name": Elicit(..., {name})}.
+    ask_before_start: dict[str, Elicit] | None = None
 
     def parse_params(self, raw: dict[str, Any]) -> P:
         return self.params_model.model_validate(raw)
