@@ -112,8 +112,10 @@ def task_fields(record: TaskRecord) -> dict[str, Any]:
         "ttlMs": max(1, int((record.expires_at - created) * 1000)) if created is not None else None,
         "pollIntervalMs": _poll_ms(record),
     }
-    if record.message:
-        fields["statusMessage"] = record.message
+    # A failed or cancelled task says why (the error kept on the record); others show their latest progress message.
+    message = record.error_message if record.status in (TaskStatus.FAILED, TaskStatus.CANCELLED) else None
+    if message or record.message:
+        fields["statusMessage"] = message or record.message
     return fields
 
 
