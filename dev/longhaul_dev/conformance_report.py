@@ -53,7 +53,8 @@ BASIC_SCENARIOS = [
 # Run and reported, not required: what longhaul does not do (yet), with the reason.
 KNOWN_GAPS = {
     "server-stateless": (
-        "two checks call the suite's elicitation fixture tool, which longhaul does not register "
+        "two checks call the suite's diagnostic tool test_missing_capability (a tool that needs the client's "
+        "sampling capability), which longhaul does not have "
         "(sep-2575-server-rejects-undeclared-capability, sep-2575-missing-capability-http-400)"
     ),
 }
