@@ -10,6 +10,9 @@ from __future__ import annotations
 import time
 from typing import Any
 
+from mcp.server.mcpserver import Context
+from mcp.shared.exceptions import MCPError
+from mcp_types.jsonrpc import MISSING_REQUIRED_CLIENT_CAPABILITY
 from pydantic import BaseModel, Field
 
 from longhaul import kinds
@@ -110,6 +113,18 @@ def greet(name: str = "World") -> str:
     return f"Hello, {name}!"
 
 
+async def test_missing_capability(ctx: Context) -> str:
+    """Needs the client's sampling capability: a client that did not declare it gets -32021 (SEP-2575)."""
+    capabilities = ctx.request_context.session.client_capabilities
+    if capabilities is None or capabilities.sampling is None:
+        raise MCPError(
+            code=MISSING_REQUIRED_CLIENT_CAPABILITY,
+            message="This tool needs the sampling capability",
+            data={"requiredCapabilities": {"sampling": {}}},
+        )
+    return "The client declared sampling"
+
+
 def install() -> None:
     """Register the fixture kinds (for the workers) and their tools plus ``greet`` (on the MCP server)."""
     from longhaul.endpoint.server import mcp, start_tool
@@ -118,5 +133,6 @@ def install() -> None:
         kinds.register(kind)
         # MCPServer takes prebuilt tools only at construction; these arrive after the built-ins.
         mcp._tool_manager._tools[kind.name] = start_tool(kind)
-    if "greet" not in mcp._tool_manager._tools:
-        mcp.add_tool(greet)
+    for tool in (greet, test_missing_capability):
+        if tool.__name__ not in mcp._tool_manager._tools:
+            mcp.add_tool(tool)

@@ -43,6 +43,7 @@ TASKS_SCENARIOS = [
 ]
 BASIC_SCENARIOS = [
     "server-initialize",
+    "server-stateless",
     "ping",
     "tools-list",
     "http-header-validation",
@@ -51,13 +52,7 @@ BASIC_SCENARIOS = [
     "sep-2164-resource-not-found",
 ]
 # Run and reported, not required: what longhaul does not do (yet), with the reason.
-KNOWN_GAPS = {
-    "server-stateless": (
-        "two checks call the suite's diagnostic tool test_missing_capability (a tool that needs the client's "
-        "sampling capability), which longhaul does not have "
-        "(sep-2575-server-rejects-undeclared-capability, sep-2575-missing-capability-http-400)"
-    ),
-}
+KNOWN_GAPS: dict[str, str] = {}
 NOTES = {
     "tasks-status-notifications": "the suite skips it (its harness awaits a subscriptions/listen rewrite)",
 }
