@@ -64,3 +64,36 @@ def test_a_stopped_execution_waiting_on_a_task_token_ends_aborted():
 def test_without_the_fix_moto_keeps_it_running():
     with mock_aws(config=MOTO_CONFIG):
         assert _status_after_stop() == "RUNNING"
+
+
+def _stopped_environment():
+    import threading
+    from datetime import UTC, datetime
+
+    from moto.stepfunctions.parser.asl.eval.environment import Environment
+    from moto.stepfunctions.parser.asl.eval.program_state import ProgramStopped
+
+    env = Environment.__new__(Environment)  # only the parts set_error touches
+    env._state_mutex = threading.RLock()
+    env._frames = []
+    env.program_state_event = threading.Event()
+    env._program_state = ProgramStopped(stop_date=datetime.now(UTC), error=None, cause=None)
+    return env
+
+
+def test_a_stopped_program_stays_stopped_when_a_state_fails_after_the_stop():
+    from moto.stepfunctions.parser.asl.eval.environment import Environment
+    from moto.stepfunctions.parser.asl.eval.program_state import ProgramError, ProgramStopped
+
+    failure = {"error": "States.Runtime", "cause": "a state torn down by the stop"}
+    unpatched = _stopped_environment()
+    Environment.set_error(unpatched, failure)
+    moto_callbacks.install()
+    try:
+        patched = _stopped_environment()
+        Environment.set_error(patched, failure)
+    finally:
+        moto_callbacks.uninstall()
+
+    assert isinstance(unpatched.program_state(), ProgramError)  # moto alone turns the stop into FAILED
+    assert isinstance(patched.program_state(), ProgramStopped)
