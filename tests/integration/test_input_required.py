@@ -142,3 +142,19 @@ def test_model_training_asks_for_approval_before_the_expensive_phase_when_asked_
     assert service.result("alice", approved.task_id)[1]["epochs"] == 3
     stopped = service.result("alice", declined.task_id)[1]
     assert stopped["epochs"] == 1 and stopped["stopped_early"]
+
+
+def test_asking_an_answered_id_again_fails_the_task_with_a_clear_message(stack, register_kind):
+    def ask_again(params: NoParams, cursor: Any, ctx: Any) -> Any:
+        return NeedInput({"approve-1": APPROVE}, cursor=(cursor or 0) + 1)
+
+    register_kind(TaskKind(name="ask_again", title="a", description="a", params_model=NoParams, step=ask_again))
+    service = runtime.task_service()
+    record = service.start("alice", "ask_again", {})
+    wait_for_status("alice", record.task_id, TaskStatus.INPUT_REQUIRED)
+    service.respond("alice", record.task_id, {"approve-1": {"action": "accept", "content": {"approve": True}}})
+
+    wait_for_execution(record.execution_arn)
+    failed = service.get("alice", record.task_id)
+    assert failed.status == TaskStatus.FAILED
+    assert "unique" in (failed.error_message or "") and "approve-1" in (failed.error_message or "")

@@ -148,6 +148,9 @@ class StepRunner:
                 return StepOutcome(outcome="done", result_ref=ref, step_count=step_number)
             return StepOutcome(outcome="done", result=outcome.result, step_count=step_number)
         if isinstance(outcome, NeedInput):
+            # Clients deduplicate requests by id and ignore answers to answered ids: an id is never asked twice.
+            if reused := sorted(set(outcome.requests) & set(ctx.input_responses)):
+                raise ValueError(f"NeedInput ids must be unique for the task's life; already answered: {reused}")
             requests = {key: request.as_request() for key, request in outcome.requests.items()}
             return StepOutcome(
                 outcome="need_input",
