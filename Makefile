@@ -102,7 +102,7 @@ dev: $(STAMP) ## Run the whole system locally on moto; MCP at http://127.0.0.1:8
 clean: ## Remove the virtual environments and build output
 	rm -rf $(VENV) .venv-sam .venv-strands .venv-mcp1 .venv-checkov .aws-sam node_modules .pytest_cache .ruff_cache .mypy_cache
 
-.PHONY: help install requirements lint format validate build invoke test reliability dev clean
+.PHONY: help install requirements lint format validate build invoke test reliability conformance dev clean
 
 # 2025-11-25 task clients on the mcp 1.x line (the Python SDK 1.x and Strands Agents on it) in their own venv: longhaul
 # serves with mcp 2.x, whose client no longer speaks the experimental tasks utility. The TypeScript SDK 1.x client
@@ -123,3 +123,6 @@ test-task-clients: $(STAMP) $(NODE_STAMP) $(MCP1_STAMP) ## Only the 2025-11-25 t
 test: $(MCP1_STAMP)
 
 .PHONY: test-task-clients
+
+conformance: $(STAMP) $(NODE_STAMP) ## Run the MCP conformance suite against longhaul dev --conformance; rewrite docs/conformance.md
+	$(BIN)/python -m longhaul_dev.conformance_report

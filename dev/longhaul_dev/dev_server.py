@@ -59,6 +59,9 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
         help="a live table of active tasks and their progress under the transition log (default: on when stdout "
         "is a terminal and not --quiet)",
     )
+    parser.add_argument(
+        "--conformance", action="store_true", help="add the MCP conformance suite's tasks fixture tools (dev only)"
+    )
     parser.set_defaults(run=run)
 
 
@@ -371,6 +374,10 @@ def run(args: argparse.Namespace) -> int:
     # DNS rebinding protection stays on locally: only this server's own host names are accepted.
     os.environ["MCP_ALLOWED_HOSTS"] = f"127.0.0.1:{port},localhost:{port},{host}:{port}"
     runtime.reset()
+    if getattr(args, "conformance", False):
+        from longhaul_dev import conformance
+
+        conformance.install()
     if args.stream:
         app = streaming_front(args.auth)
     else:

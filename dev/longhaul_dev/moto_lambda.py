@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from longhaul_dev import moto_callbacks
 from longhaul_dev.faults import LambdaFaults
 
 _handlers: dict[str, Callable[[Any, Any], Any]] = {}
@@ -122,6 +123,7 @@ def install() -> None:
     global _original
     from moto.awslambda.models import LambdaFunction
 
+    moto_callbacks.install()  # the local stack's other moto fix: StopExecution ends a task-token wait
     with _lock:
         if _original is None:
             _original = LambdaFunction._invoke_lambda
@@ -132,6 +134,7 @@ def uninstall() -> None:
     global _original
     from moto.awslambda.models import LambdaFunction
 
+    moto_callbacks.uninstall()
     with _lock:
         if _original is not None:
             LambdaFunction._invoke_lambda = _original  # type: ignore[method-assign]

@@ -79,6 +79,9 @@ def every_field_set() -> TaskRecord:
         "memory_event_id": "event-1",
         "memory_delivery": MemoryDelivery.FAILED,
         "memory_error": "ValidationException: too long",
+        "input_requests": {"approve": {"method": "elicitation/create", "params": {"message": "Go on?"}}},
+        "input_responses": {"budget": {"action": "accept", "content": {"usd": 12.5}}},
+        "input_token": "token-1",
     }
     assert set(values) == set(TaskRecord.model_fields), "a new TaskRecord field needs a value here"
     record = TaskRecord(**values)

@@ -102,7 +102,7 @@ ASL_LAMBDA_SERVICE_ERRORS = (
 ASL_TRANSIENT_ERRORS = (*ASL_LAMBDA_SERVICE_ERRORS, "TransientStepError")
 # The function itself hung or died: retried a bounded number of times, since the same chunk may hang again.
 ASL_CRASH_ERRORS = ("Sandbox.Timedout", "Runtime.ExitError", "States.Timeout")
-# Direct DynamoDB integrations (MarkWorking, MarkFailed, RecordDeliveryFailed).
+# Direct DynamoDB integrations (MarkFailed, RecordDeliveryFailed).
 ASL_DYNAMODB_TRANSIENT_ERRORS = tuple(
     f"DynamoDB.{code}"
     for code in (

@@ -95,6 +95,12 @@ class TaskRecord(BaseModel):
         # The workflow's MarkFailed stores Step Functions' raw Cause; the record keeps the human part only.
         return error_message_from_cause(value) if isinstance(value, str) else value
 
+    # Durable input_required: the requests still waiting for an answer (id -> {"method", "params"}), every answer
+    # received so far (id -> response; ids are unique for the task's life), and the workflow's callback token.
+    input_requests: dict[str, Any] | None = None
+    input_responses: dict[str, Any] | None = None
+    input_token: str | None = None
+
     @property
     def has_result(self) -> bool:
         return self.result is not None or self.result_ref is not None
@@ -139,10 +145,12 @@ class StepOutcome(BaseModel):
     """What RunStep hands back; the workflow's Choice reads ``outcome``. A ``done`` task is already completed in its
     record (result included) when RunStep returns: nothing after this can lose the result."""
 
-    outcome: Literal["continue", "sleep", "done"]
+    outcome: Literal["continue", "sleep", "done", "need_input"]
     cursor: Any = None
     step_count: int
     sleep_seconds: int = 0
+    # need_input: the requests the workflow parks the task on (id -> {"method": "elicitation/create", "params"}).
+    input_requests: dict[str, Any] | None = None
 
 
 class DeliveryRequest(BaseModel):

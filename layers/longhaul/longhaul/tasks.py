@@ -47,12 +47,17 @@ class TaskStore(Protocol):
     def count_active(self, owner: str, *, up_to: int) -> int: ...
     def mark_failed(self, task_id: str, *, owner: str, error_type: str, error_message: str) -> bool: ...
     def mark_cancelled(self, task_id: str, *, owner: str, message: str = ...) -> bool: ...
+    def store_responses(
+        self, record: TaskRecord, pending: dict[str, Any], responses: dict[str, Any], message: str
+    ) -> bool: ...
+    def clear_input_token(self, task_id: str, token: str) -> None: ...
 
 
 class Workflow(Protocol):
     def execution_arn(self, name: str) -> str: ...
     def start(self, name: str, payload: dict[str, Any]) -> str: ...
     def stop(self, arn: str, cause: str) -> None: ...
+    def resume(self, token: str) -> None: ...
 
 
 class ResultBlobs(Protocol):
@@ -221,6 +226,51 @@ class TaskService:
     ) -> tuple[list[TaskRecord], str | None]:
         return self.store.list_for_owner(owner, status=status, limit=max(1, min(limit, 100)), cursor=cursor)
 
+    def respond(self, owner: str, task_id: str, responses: Any) -> TaskRecord:
+        """Answer some or all of a task's pending input requests (``{id: {"action", "content"}}``).
+
+        Answers to ids that are not pending (never asked, already answered, or the task is not waiting) are
+        ignored, as the tasks extension says; an answer that does not fit its request is an InvalidTaskParams.
+        With every request answered the task is working again and its workflow resumes; with some still
+        pending it keeps waiting for the rest."""
+        if not isinstance(responses, dict):
+            raise InvalidTaskParams("responses must be an object mapping input request ids to answers")
+        for _ in range(3):  # optimistic: another answer or a cancel may land between the read and the write
+            record = self.store.get(task_id, owner=owner)
+            if record.status == TaskStatus.WORKING and record.input_token:
+                # Every answer is stored but the workflow was not resumed (SendTaskSuccess failed): resume it now.
+                self._resume(record)
+                return self.store.get(task_id, owner=owner)
+            pending = dict(record.input_requests or {})
+            if record.status != TaskStatus.INPUT_REQUIRED or not record.input_token:
+                return record
+            answered = {
+                key: _checked_response(key, pending[key], value) for key, value in responses.items() if key in pending
+            }
+            if not answered:
+                return record
+            for key in answered:
+                pending.pop(key)
+            merged = {**(record.input_responses or {}), **answered}
+            message = f"waiting for {len(pending)} more answer(s)" if pending else "input received; resuming"
+            if self.store.store_responses(record, pending, merged, message):
+                if not pending:
+                    self._resume(record)
+                return self.store.get(task_id, owner=owner)
+        raise TaskStartFailed(f"Task {task_id!r} changed while answering; send the answers again")
+
+    def _resume(self, record: TaskRecord) -> None:
+        assert record.input_token is not None
+        try:
+            self.workflow.resume(record.input_token)
+        except Exception as error:
+            logger.exception("SendTaskSuccess failed", extra={"task_id": record.task_id})
+            raise TaskStartFailed(
+                f"Task {record.task_id!r} has its answers but could not be resumed; send them again in a moment"
+            ) from error
+        self.store.clear_input_token(record.task_id, record.input_token)
+        metrics.add_metric(name="TaskResumed", unit="Count", value=1)
+
 
 def _describe(error: ValidationError) -> str:
     parts = []
@@ -228,3 +278,26 @@ def _describe(error: ValidationError) -> str:
         where = ".".join(str(p) for p in issue["loc"]) or "params"
         parts.append(f"{where}: {issue['msg']}")
     return "Invalid parameters: " + "; ".join(parts)
+
+
+_ACTIONS = ("accept", "decline", "cancel")
+
+
+def _checked_response(key: str, request: dict[str, Any], response: Any) -> dict[str, Any]:
+    """An elicitation answer as MCP shapes it; accepted content must satisfy the request's schema."""
+    if not isinstance(response, dict) or response.get("action") not in _ACTIONS:
+        raise InvalidTaskParams(f"Answer to {key!r} must be an object with action accept, decline or cancel")
+    if response["action"] != "accept":
+        return {"action": response["action"]}
+    content = response.get("content", {})
+    if not isinstance(content, dict):
+        raise InvalidTaskParams(f"Answer to {key!r}: content must be an object")
+    schema = request.get("params", {}).get("requestedSchema")
+    if schema:
+        import jsonschema  # only the respond path needs it (the endpoint's import budget)
+
+        error = jsonschema.exceptions.best_match(jsonschema.Draft202012Validator(schema).iter_errors(content))
+        if error is not None:
+            where = ".".join(str(p) for p in error.absolute_path) or "content"
+            raise InvalidTaskParams(f"Answer to {key!r} does not fit the request: {where}: {error.message}")
+    return {"action": "accept", "content": content}

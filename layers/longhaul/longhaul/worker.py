@@ -30,6 +30,7 @@ from longhaul.errors import (
 from longhaul.faults import describe, error_code, is_transient
 from longhaul.inputs import InputReader, OwnerInputs
 from longhaul.kinds import Continue, Done, Sleep, get_kind
+from longhaul.kinds.base import NeedInput
 from longhaul.models import (
     MemoryDelivery,
     ResultRef,
@@ -160,6 +161,13 @@ class _StepContext:
     def remaining_seconds(self) -> float:
         return max(0.0, self._deadline - time.monotonic())
 
+    @property
+    def input_responses(self) -> dict[str, Any]:
+        # Read lazily: only a kind that asked for input pays for the read.
+        if not hasattr(self, "_input_responses"):
+            self._input_responses = dict(self._store.get_unscoped(self._task_id).input_responses or {})
+        return self._input_responses
+
 
 class StepRunner:
     def __init__(self, store: WorkerStore, blobs: ResultBlobs, settings: Settings):
@@ -223,7 +231,20 @@ class StepRunner:
             return StepOutcome(
                 outcome="sleep", cursor=_checked_cursor(outcome.cursor), sleep_seconds=seconds, step_count=step_number
             )
-        raise TypeError(f"step of {kind.name!r} returned {type(outcome).__name__}, not Continue, Sleep or Done")
+        if isinstance(outcome, NeedInput):
+            # Clients deduplicate requests by id and ignore answers to answered ids: an id is never asked twice.
+            if reused := sorted(set(outcome.requests) & set(ctx.input_responses)):
+                raise ValueError(f"NeedInput ids must be unique for the task's life; already answered: {reused}")
+            requests = {key: request.as_request() for key, request in outcome.requests.items()}
+            return StepOutcome(
+                outcome="need_input",
+                cursor=_checked_cursor(outcome.cursor),
+                step_count=step_number,
+                input_requests=_checked_requests(requests),
+            )
+        raise TypeError(
+            f"step of {kind.name!r} returned {type(outcome).__name__}, not Continue, Sleep, Done or NeedInput"
+        )
 
     def _complete(self, request: StepRequest, step_number: int, result: Any, message: str | None) -> None:
         """Store the result and mark the task completed in one conditional write (large results go to S3 first)."""
@@ -252,6 +273,13 @@ class StepRunner:
         if completed:
             metrics.add_metric(name="TaskCompleted", unit="Count", value=1)
             logger.info("task completed", extra={"kind": request.kind})
+
+
+def _checked_requests(requests: dict[str, Any]) -> dict[str, Any]:
+    if not requests or not all(isinstance(key, str) and 0 < len(key) <= 128 for key in requests):
+        raise ValueError("NeedInput takes at least one request, keyed by ids of 1-128 characters")
+    _checked_cursor(requests)  # the same payload budget as a cursor
+    return requests
 
 
 def _checked_cursor(cursor: Any) -> Any:

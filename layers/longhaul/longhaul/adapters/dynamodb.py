@@ -49,7 +49,7 @@ ACTIVE_MARK = "1"
 JSON_SUFFIX = "_json"
 
 # Fields of free-form JSON: stored as "<name>_json" strings.
-JSON_FIELDS = frozenset({"params", "result"})
+JSON_FIELDS = frozenset({"params", "result", "input_requests", "input_responses"})
 _serializer = TypeSerializer()
 _deserializer = TypeDeserializer()
 
@@ -397,6 +397,68 @@ class DynamoTaskStore(AwsAdapter):
                 found[item["task_id"]["S"]] = item
             keys = keys[100:] + response.get("UnprocessedKeys", {}).get(self.table_name, {}).get("Keys", [])
         return [from_item(found[task_id]) for task_id in task_ids if task_id in found]
+
+    def clear_input_token(self, task_id: str, token: str) -> None:
+        """The workflow was resumed with ``token``: forget it (a later wait writes a new one)."""
+        try:
+            self.client.update_item(
+                TableName=self.table_name,
+                Key={"task_id": _s(task_id)},
+                UpdateExpression="REMOVE input_token",
+                ConditionExpression="input_token = :token",
+                ExpressionAttributeValues={":token": _s(token)},
+            )
+        except ClientError as error:
+            if not _conditional_failed(error):
+                raise
+
+    def store_responses(
+        self, record: TaskRecord, pending: dict[str, Any], responses: dict[str, Any], message: str
+    ) -> bool:
+        """Save the answers received so far and what is still pending; with nothing pending the task is working
+        again and its callback token is dropped (the caller resumes the workflow with it). Optimistic: False when
+        the record changed since ``record`` was read (another answer, a cancel), and nothing is written."""
+        # Compare with the stored text itself: the workflow wrote it (States.JsonToString), not json.dumps.
+        raw = self._raw(record.task_id) or {}
+        seen = raw.get("input_requests_json", {}).get("S")
+        if seen is None or json.loads(seen) != record.input_requests:
+            return False
+        values: dict[str, Any] = {
+            ":input_required": _s(TaskStatus.INPUT_REQUIRED.value),
+            ":token": _s(record.input_token or ""),
+            ":seen": _s(seen),
+            ":responses": _s(json.dumps(responses, separators=(",", ":"))),
+            ":message": _s(message),
+            ":now": _s(iso(utc_now())),
+        }
+        if pending:
+            update = "SET input_requests_json = :pending, input_responses_json = :responses, message = :message"
+            values[":pending"] = _s(json.dumps(pending, separators=(",", ":")))
+        else:
+            # The token stays until the workflow has been resumed with it (clear_input_token): a resume that failed
+            # is retried by the next respond, not lost.
+            update = (
+                "SET #status = :working, owner_status = :owner_status, input_responses_json = :responses, "
+                "message = :message REMOVE input_requests_json"
+            )
+            values[":working"] = _s(TaskStatus.WORKING.value)
+            values[":owner_status"] = _s(owner_status(record.owner, TaskStatus.WORKING))
+        try:
+            self.client.update_item(
+                TableName=self.table_name,
+                Key={"task_id": _s(record.task_id)},
+                UpdateExpression=update.replace("SET ", "SET updated_at = :now, ", 1),
+                ConditionExpression=(
+                    "#status = :input_required AND input_token = :token AND input_requests_json = :seen"
+                ),
+                ExpressionAttributeNames={"#status": "status"},
+                ExpressionAttributeValues=values,
+            )
+        except ClientError as error:
+            if _conditional_failed(error):
+                return False
+            raise
+        return True
 
 
 def _conditional_failed(error: ClientError) -> bool:

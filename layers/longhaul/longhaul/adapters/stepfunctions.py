@@ -65,3 +65,12 @@ class StepFunctionsWorkflow(AwsAdapter):
             if error.response["Error"]["Code"] == "ExecutionDoesNotExist":
                 return None
             raise
+
+    def resume(self, token: str) -> None:
+        """Let a task waiting for input (a .waitForTaskToken state) carry on. A wait that already ended (the
+        execution was stopped, or the token was used) is left alone."""
+        try:
+            self.client.send_task_success(taskToken=token, output="{}")
+        except ClientError as error:
+            if error.response["Error"]["Code"] not in ("TaskTimedOut", "InvalidToken", "TaskDoesNotExist"):
+                raise

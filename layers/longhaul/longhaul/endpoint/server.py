@@ -21,6 +21,11 @@ from mcp_types import CallToolResult, ToolAnnotations
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
 
 from longhaul import __version__, runtime
+from longhaul.endpoint.tasks_ext import (
+    TasksExtension,
+    no_prompts_or_resources_middleware,
+    task_tools_schema_middleware,
+)
 from longhaul.endpoint.views import (
     TaskHandle,
     TaskList,
@@ -155,6 +160,9 @@ mcp = MCPServer(
     log_level="WARNING",
     # The in-process subscription bus cannot reach a client across stateless Lambda invocations: do not offer it.
     subscriptions=False,
+    # Native tasks for 2026-07-28 clients that declare io.modelcontextprotocol/tasks (plus respond_to_task).
+    extensions=[TasksExtension()],
+    middleware=[task_tools_schema_middleware, no_prompts_or_resources_middleware],
 )
 
 TaskId = Annotated[str, Field(min_length=1, max_length=128, description="The task_id returned when the task started")]

@@ -42,6 +42,10 @@ class TaskStatusView(BaseModel):
     error_message: str | None = None
     has_result: bool = Field(description="True once get_task_result can return the result")
     poll_interval_seconds: int = 5
+    input_requests: dict[str, Any] | None = Field(
+        default=None,
+        description="While input_required: the questions to answer with respond_to_task, by request id",
+    )
 
     @classmethod
     def of(cls, record: TaskRecord, poll_interval_seconds: int = 5) -> TaskStatusView:
@@ -65,7 +69,11 @@ class TaskResultView(BaseModel):
     task_id: str
     status: TaskStatus
     ready: bool = Field(description="False while the task is still working: the result is not there yet")
-    result: Any = Field(default=None, description="The task's result (completed tasks)")
+    result: Any = Field(
+        default=None,
+        description="The task's result (completed tasks)",
+        json_schema_extra={"type": ["object", "array", "string", "number", "boolean", "null"]},
+    )
     result_url: str | None = Field(
         default=None, description="For results too large to return inline: a download URL valid for 15 minutes"
     )

@@ -6,7 +6,7 @@ import inspect
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar, get_type_hints
+from typing import TYPE_CHECKING, Any, Generic, Literal, Protocol, TypeVar, get_type_hints
 
 from pydantic import BaseModel, ValidationError
 
@@ -38,7 +38,34 @@ class Done:
     result: Any
 
 
-StepResult = Continue | Sleep | Done
+@dataclass(frozen=True)
+class Elicit:
+    """One question for the user: an MCP form elicitation (``elicitation/create``) with a flat JSON Schema of
+    primitive properties, e.g. ``{"type": "object", "properties": {"approve": {"type": "boolean"}}}``."""
+
+    message: str
+    requested_schema: dict[str, Any]
+
+    def as_request(self) -> dict[str, Any]:
+        return {
+            "method": "elicitation/create",
+            "params": {"mode": "form", "message": self.message, "requestedSchema": self.requested_schema},
+        }
+
+
+@dataclass(frozen=True)
+class NeedInput:
+    """Park the task as ``input_required`` until every request is answered, then step again from ``cursor``.
+
+    ``requests`` maps ids to questions; an id must be unique for the task's whole life (the next step reads
+    the answers from ``ctx.input_responses[id]``). The workflow waits on a callback token meanwhile: no
+    Lambda runs and nothing is billed, for days if need be."""
+
+    requests: dict[str, Elicit]
+    cursor: Any
+
+
+StepResult = Continue | Sleep | Done | NeedInput
 
 
 class StepContext(Protocol):
@@ -63,6 +90,12 @@ class StepContext(Protocol):
     @property
     def inputs(self) -> InputReader:
         """The task owner's input files (keys under their own ``inputs/`` prefix); the only way a kind reads data."""
+        ...
+
+    @property
+    def input_responses(self) -> dict[str, Any]:
+        """Answers to this task's NeedInput requests so far, by request id: ``{"action": "accept" | "decline" |
+        "cancel", "content": {...}}`` (content only with accept). Read from the task record when first used."""
         ...
 
 
@@ -95,6 +128,12 @@ class TaskKind(Generic[P]):
     step: Callable[[P, Any, StepContext], StepResult]
     # Seconds a client should wait between status polls.
     poll_interval_seconds: int = 5
+    # "required": the work only makes sense as a task, so a 2026-07-28 client that does not speak the tasks
+    # extension gets -32021 instead of the start tool's handle. "optional": either way works.
+    task_support: Literal["optional", "required"] = "optional"
+    # Questions a 2026-07-28 client answers before the task is created (multi round-trip requests): each accepted
+    # answer's content fills in tool arguments the caller left out. E.g. {"user_name": Elicit(..., {name})}.
+    ask_before_start: dict[str, Elicit] | None = None
 
     def parse_params(self, raw: dict[str, Any]) -> P:
         """The kind's params from a start request, strictly (see ``parse_strict``): every kind gets the same rules."""

@@ -12,7 +12,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from longhaul.kinds.base import Continue, Done, StepContext, StepResult, TaskKind
+from longhaul.kinds.base import Continue, Done, Elicit, NeedInput, StepContext, StepResult, TaskKind
 
 
 class ModelTrainingParams(BaseModel):
@@ -23,6 +23,23 @@ class ModelTrainingParams(BaseModel):
     epochs_per_step: int = Field(
         default=1, ge=1, le=1000, description="Epochs per checkpoint (one workflow step); more means fewer steps."
     )
+    approve_after_epochs: int | None = Field(
+        default=None,
+        ge=1,
+        le=1000,
+        description="Ask for approval after this many epochs before training the rest (the expensive phase): the "
+        "task waits as input_required, paying nothing, until answered (tasks/update or respond_to_task).",
+    )
+
+
+APPROVAL = Elicit(
+    "The first epochs are done. Continue with the full (expensive) training run?",
+    {
+        "type": "object",
+        "properties": {"approve": {"type": "boolean", "description": "true to train the remaining epochs"}},
+        "required": ["approve"],
+    },
+)
 
 
 def _loss_after(epoch: int, learning_rate: float) -> float:
@@ -32,9 +49,19 @@ def _loss_after(epoch: int, learning_rate: float) -> float:
 def train_step(params: ModelTrainingParams, cursor: Any, ctx: StepContext) -> StepResult:
     state = cursor or {"epoch": 0, "history": []}
     epoch, history = int(state["epoch"]), list(state["history"])
+    gate = params.approve_after_epochs
+    if state.get("awaiting_approval"):
+        answer = ctx.input_responses.get("approve-full-run", {})
+        if not (answer.get("action") == "accept" and answer.get("content", {}).get("approve") is True):
+            return Done(_result(params, epoch, history, stopped="not approved after the first epochs"))
+        state = {**state, "awaiting_approval": False, "approved": True}
     for _ in range(params.epochs_per_step):
         if epoch >= params.epochs:
             break
+        if gate is not None and epoch >= gate and not state.get("approved") and gate < params.epochs:
+            return NeedInput(
+                {"approve-full-run": APPROVAL}, {"epoch": epoch, "history": history[-20:], "awaiting_approval": True}
+            )
         if epoch > state["epoch"] and ctx.remaining_seconds() < params.epoch_seconds:
             break  # no time for another epoch in this step: checkpoint and continue in the next one
         time.sleep(params.epoch_seconds)
@@ -43,17 +70,24 @@ def train_step(params: ModelTrainingParams, cursor: Any, ctx: StepContext) -> St
         history.append(loss)
         ctx.progress(epoch / params.epochs, f"epoch {epoch}/{params.epochs}, loss {loss:.4f}")
     if epoch < params.epochs:
-        return Continue({"epoch": epoch, "history": history[-20:]})
+        return Continue({"epoch": epoch, "history": history[-20:], "approved": bool(state.get("approved"))})
+    return Done(_result(params, epoch, history))
+
+
+def _result(
+    params: ModelTrainingParams, epoch: int, history: list[float], stopped: str | None = None
+) -> dict[str, Any]:
     final_loss = _loss_after(epoch, params.learning_rate)
-    return Done(
-        {
-            "model_name": params.model_name,
-            "epochs": params.epochs,
-            "final_loss": final_loss,
-            "final_accuracy": round(max(0.0, 1 - final_loss / 2.55), 4),
-            "loss_history_tail": history[-20:],
-        }
-    )
+    result: dict[str, Any] = {
+        "model_name": params.model_name,
+        "epochs": epoch if stopped else params.epochs,
+        "final_loss": final_loss,
+        "final_accuracy": round(max(0.0, 1 - final_loss / 2.55), 4),
+        "loss_history_tail": history[-20:],
+    }
+    if stopped:
+        result["stopped_early"] = stopped
+    return result
 
 
 KIND = TaskKind(

@@ -1,0 +1,71 @@
+"""Strands Agents' MCPClient with tasks_config (mcp 2.1, its own venv) runs longhaul kinds as native tasks.
+
+Strands 1.62 speaks the 2026-07-28 tasks extension (SEP-2663) on mcp 2.x: it declares the extension, receives the
+CreateTaskResult, polls tasks/get and sends tasks/cancel when its caller cancels.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from collections.abc import Iterator
+
+import httpx
+import pytest
+
+from tests.integration.test_dev_server import DevServer, start_dev_server
+from tests.integration.test_strands_recall import STRANDS_PYTHON
+
+SCRIPT = """
+import json, sys, threading
+from datetime import timedelta
+from mcp.client.streamable_http import streamable_http_client
+from strands.tools.mcp import MCPClient
+
+config = {"poll_timeout": timedelta(seconds=60), "poll_interval": timedelta(milliseconds=200)}
+client = MCPClient(lambda: streamable_http_client(sys.argv[1]), tasks_config=config)
+with client:
+    done = client.call_tool_sync("use-1", "slow_compute", {"seconds": 1, "label": "strands"})
+    stop = threading.Event()
+    threading.Timer(2.0, stop.set).start()
+    cancelled = client.call_tool_sync("use-2", "slow_compute", {"seconds": 120, "label": "x"}, cancel_signal=stop)
+print(json.dumps({"completed": done, "cancelled": cancelled}, default=str))
+"""
+
+
+@pytest.fixture(scope="module")
+def dev() -> Iterator[DevServer]:
+    server = start_dev_server("--conformance", "--quiet")
+    yield server
+    server.process.terminate()
+    server.process.wait(timeout=20)
+
+
+def my_tasks(dev: DevServer) -> list[dict]:
+    meta = {"io.modelcontextprotocol/protocolVersion": "2026-07-28", "io.modelcontextprotocol/clientCapabilities": {}}
+    body = {
+        "jsonrpc": "2.0",
+        "id": 1,
+        "method": "tools/call",
+        "params": {"name": "list_tasks", "arguments": {"limit": 10}, "_meta": meta},
+    }
+    headers = {"MCP-Protocol-Version": "2026-07-28", "Mcp-Method": "tools/call", "Mcp-Name": "list_tasks"}
+    response = httpx.post(dev.url, json=body, headers={**headers, "Accept": "application/json"}, timeout=30)
+    return response.json()["result"]["structuredContent"]["tasks"]
+
+
+def test_strands_completes_one_task_natively_and_cancels_another(dev):
+    if not STRANDS_PYTHON.exists():
+        pytest.fail(f"{STRANDS_PYTHON} is missing: `make test` creates it (Strands Agents in its own venv)")
+    run = subprocess.run(
+        [str(STRANDS_PYTHON), "-c", SCRIPT, dev.url], capture_output=True, text=True, timeout=180, check=True
+    )
+    outcome = json.loads(run.stdout.strip().splitlines()[-1])
+
+    # The native task's own result, not the fallback tool's task handle.
+    assert outcome["completed"]["status"] == "success"
+    assert outcome["completed"]["content"][0]["text"] == "Computed strands after 1s"
+    assert outcome["cancelled"]["status"] == "error"
+    newest, oldest = my_tasks(dev)[:2]
+    assert (newest["kind"], newest["status"]) == ("slow_compute", "cancelled")  # Strands sent tasks/cancel
+    assert (oldest["kind"], oldest["status"]) == ("slow_compute", "completed")
