@@ -52,14 +52,8 @@ def main() -> None:
     parser.add_argument("--session-id", required=True, help="the agent session (same id = same conversation)")
     parser.add_argument("--scripted", action="store_true", help="no LLM: a fixed script drives the tools")
     parser.add_argument("--epoch-seconds", type=float, default=1.0, help="(scripted) seconds per training epoch")
-    parser.add_argument(
-        "--wait",
-        type=float,
-        nargs="?",
-        const=600,
-        metavar="SECONDS",
-        help="run tools as native MCP tasks and wait for their result, at most SECONDS (default 600)",
-    )
+    parser.add_argument("--wait", action="store_true", help="run tools as native MCP tasks and wait for their result")
+    parser.add_argument("--wait-timeout", type=float, default=600, help="(--wait) seconds before Strands gives up")
     args = parser.parse_args()
 
     url = os.environ.get("LONGHAUL_URL", "http://127.0.0.1:8765/mcp")
@@ -67,7 +61,7 @@ def main() -> None:
     headers = {"Authorization": f"Bearer {token}"} if token else None
     if args.wait:
         # Native tasks: Strands declares io.modelcontextprotocol/tasks, gets a CreateTaskResult and polls tasks/get.
-        tasks_config = {"poll_timeout": timedelta(seconds=args.wait), "poll_interval": timedelta(seconds=1)}
+        tasks_config = {"poll_timeout": timedelta(seconds=args.wait_timeout), "poll_interval": timedelta(seconds=1)}
         longhaul = MCPClient(url=url, headers=headers, tasks_config=tasks_config)
     else:
         longhaul = MCPClient(url=url, headers=headers)

@@ -90,7 +90,7 @@ def test_another_session_or_caller_does_not_see_it(dev):
 def test_a_session_that_waits_runs_the_task_as_a_native_task_and_gets_its_result(dev):
     # --wait: Strands' MCPClient(tasks_config=...) declares the tasks extension and polls tasks/get, so the tool
     # result is the training result itself (the start tool alone answers a task handle).
-    first = session(dev, "trip-45", "Train a model for 3 epochs", "--wait", "120", "--epoch-seconds", "0.3")
+    first = session(dev, "trip-45", "Train a model for 3 epochs", "--wait", "--epoch-seconds", "0.3")
     answer = first.split("agent> ", 1)[1]
     assert "tool call> model_training" in first and "Started longhaul task" not in first
     assert answer.startswith("The training task finished") and '"epochs": 3' in answer and "final_loss" in answer
