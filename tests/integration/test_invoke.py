@@ -185,5 +185,5 @@ def test_the_console_script_prints_only_the_result_on_stdout():
 
     assert completed.returncode == 0, completed.stderr
     result = json.loads(completed.stdout)  # the whole of stdout is one JSON document
-    assert result == {"outcome": "done", "cursor": None, "step_count": 3, "sleep_seconds": 0}
+    assert result == {"outcome": "done", "cursor": None, "step_count": 3, "sleep_seconds": 0, "input_requests": None}
     assert "seeded task" in completed.stderr

@@ -3,6 +3,7 @@ a name MCP would refuse, fails loudly with the module's name."""
 
 from __future__ import annotations
 
+import subprocess
 import sys
 import textwrap
 from collections.abc import Iterator
@@ -121,3 +122,18 @@ def test_the_endpoints_own_tool_names_are_reserved():
 
     own = {tool.name for tool in mcp._tool_manager.list_tools()} - {k.name for k in kinds.all_kinds()}
     assert own <= kinds.RESERVED_NAMES
+
+
+def test_built_in_kinds_reach_aws_only_through_the_step_context():
+    code = (
+        "import sys; import longhaul.kinds; longhaul.kinds.all_kinds(); "
+        "print(sorted({m.split('.')[0] for m in sys.modules if m.split('.')[0] in ('boto3', 'botocore')}))"
+    )
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert run.stdout.strip() == "[]"
+
+
+def test_a_docstring_becomes_a_one_line_per_paragraph_description():
+    from longhaul.kinds.model_training import model_training
+
+    assert "\n" not in model_training.description and model_training.description.startswith("Train a machine")

@@ -12,7 +12,7 @@ from longhaul.errors import InputNotFound, UnknownTaskKind
 from longhaul.inputs import OwnerInputs, input_key
 from longhaul.kinds import Continue, Done
 from longhaul.kinds import csv_profile as csv_kind
-from longhaul.kinds.model_training import KIND as TRAINING
+from longhaul.kinds.model_training import model_training as TRAINING
 
 
 class FakeContext:
@@ -84,11 +84,11 @@ ALICE_CSV = input_key("alice", "cities.csv")
 
 def run_profile(seconds_left: float, owner: str = "alice", key: str = ALICE_CSV) -> tuple[dict, int, FakeBucket]:
     blobs = FakeBucket({ALICE_CSV: CSV})
-    params = csv_kind.KIND.parse_params({"input_key": key, "chunk_bytes": 1024})
+    params = csv_kind.csv_profile.parse_params({"input_key": key, "chunk_bytes": 1024})
     ctx, cursor, steps = FakeContext(seconds_left, OwnerInputs(blobs, owner)), None, 0
     while True:
         steps += 1
-        outcome = csv_kind.KIND.step(params, cursor, ctx)
+        outcome = csv_kind.csv_profile.step(params, cursor, ctx)
         if isinstance(outcome, Done):
             return outcome.result, steps, blobs
         cursor = outcome.cursor
@@ -121,6 +121,6 @@ def test_csv_profile_imports_no_aws_sdk():
 
 def test_csv_profile_only_reads_inputs_in_its_own_bucket():
     with pytest.raises(ValidationError, match="inputs/"):
-        csv_kind.KIND.parse_params({"input_key": "results/other-task.json"})
+        csv_kind.csv_profile.parse_params({"input_key": "results/other-task.json"})
     with pytest.raises(ValidationError):
-        csv_kind.KIND.parse_params({"input_key": "inputs/../results/x.json"})
+        csv_kind.csv_profile.parse_params({"input_key": "inputs/../results/x.json"})

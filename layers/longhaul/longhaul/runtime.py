@@ -8,7 +8,7 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
-from longhaul.settings import get_settings
+from longhaul.settings import get_settings, settings_for
 
 if TYPE_CHECKING:
     from longhaul.adapters.dynamodb import DynamoTaskStore
@@ -43,14 +43,14 @@ def _workflow() -> StepFunctionsWorkflow:
 def task_service() -> TaskService:
     from longhaul.tasks import TaskService
 
-    return TaskService(_store(), _workflow(), _blobs(), get_settings())
+    return TaskService(_store(), _workflow(), _blobs(), settings_for("endpoint"))
 
 
 @lru_cache(maxsize=1)
 def step_runner() -> StepRunner:
     from longhaul.worker import StepRunner
 
-    return StepRunner(_store(), _blobs(), get_settings())
+    return StepRunner(_store(), _blobs(), settings_for("run_step"))
 
 
 @lru_cache(maxsize=1)
@@ -58,7 +58,7 @@ def outcome_delivery() -> OutcomeDelivery:
     from longhaul.adapters.agentcore import AgentCoreResultMemory, actor_id_for
     from longhaul.worker import OutcomeDelivery
 
-    memory_id = get_settings().memory_id
+    memory_id = settings_for("write_result").memory_id
     return OutcomeDelivery(_store(), AgentCoreResultMemory(memory_id) if memory_id else None, actor_id_for)
 
 
@@ -66,6 +66,7 @@ def outcome_delivery() -> OutcomeDelivery:
 def reconciler() -> Reconciler:
     from longhaul.worker import Reconciler
 
+    settings_for("reconcile")
     return Reconciler(_store(), outcome_delivery())
 
 
@@ -73,7 +74,7 @@ def reconciler() -> Reconciler:
 def sweeper() -> Sweeper:
     from longhaul.worker import Sweeper
 
-    return Sweeper(_store(), _workflow(), reconciler(), get_settings().sweep_grace_seconds)
+    return Sweeper(_store(), _workflow(), reconciler(), settings_for("sweep").sweep_grace_seconds)
 
 
 def reset() -> None:

@@ -45,6 +45,31 @@ class Settings(BaseModel):
     model_config = {"populate_by_name": True, "extra": "ignore"}
 
 
+# The variables each function needs, by role (template.yaml sets them; tests/unit/test_settings.py checks it does).
+# Checked when the function first builds its services (its first invocation), so a missing one fails at once, by name.
+ROLE_VARIABLES: dict[str, tuple[str, ...]] = {
+    "endpoint": ("TASKS_TABLE_NAME", "RESULTS_BUCKET_NAME", "STATE_MACHINE_ARN"),
+    "run_step": ("TASKS_TABLE_NAME", "RESULTS_BUCKET_NAME"),
+    "write_result": ("TASKS_TABLE_NAME",),
+    "reconcile": ("TASKS_TABLE_NAME",),
+    "sweep": ("TASKS_TABLE_NAME", "STATE_MACHINE_ARN"),
+}
+
+
+class MissingSettings(RuntimeError):
+    """A function started without the environment its role needs: fail at cold start, naming what is missing."""
+
+
+def settings_for(role: str) -> Settings:
+    """The settings, checked for what ``role`` needs; raises MissingSettings naming every missing variable."""
+    settings = get_settings()
+    fields = {field.alias: name for name, field in Settings.model_fields.items()}
+    missing = [variable for variable in ROLE_VARIABLES[role] if not getattr(settings, fields[variable])]
+    if missing:
+        raise MissingSettings(f"{role} needs the environment variable(s) {', '.join(missing)} (set by template.yaml)")
+    return settings
+
+
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
     """The process-wide settings; tests call ``get_settings.cache_clear()`` after changing the environment."""

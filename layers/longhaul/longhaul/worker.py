@@ -162,6 +162,10 @@ class _StepContext:
         return max(0.0, self._deadline - time.monotonic())
 
     @property
+    def logger(self) -> Any:
+        return logger  # the handler binds the task id as the correlation id of every line
+
+    @property
     def input_responses(self) -> dict[str, Any]:
         # Read lazily: only a kind that asked for input pays for the read.
         if not hasattr(self, "_input_responses"):

@@ -88,6 +88,11 @@ class StepContext(Protocol):
         ...
 
     @property
+    def logger(self) -> Any:
+        """The function's structured logger: every line it writes carries the task id (its correlation id)."""
+        ...
+
+    @property
     def inputs(self) -> InputReader:
         """The task owner's input files (keys under their own ``inputs/`` prefix); the only way a kind reads data."""
         ...
@@ -151,7 +156,13 @@ def describe_validation_error(error: ValidationError) -> str:
 
 
 def task_kind(
-    *, name: str | None = None, title: str | None = None, description: str | None = None, poll_interval_seconds: int = 5
+    *,
+    name: str | None = None,
+    title: str | None = None,
+    description: str | None = None,
+    poll_interval_seconds: int = 5,
+    task_support: Literal["optional", "required"] = "optional",
+    ask_before_start: dict[str, Elicit] | None = None,
 ) -> Callable[[Callable[[Any, Any, StepContext], StepResult]], TaskKind[Any]]:
     """Make a task kind of a typed step function: ``def render(params: RenderParams, cursor, ctx) -> StepResult``.
 
@@ -165,7 +176,9 @@ def task_kind(
         params_model = get_type_hints(step).get(parameters[0]) if parameters else None
         if not (isinstance(params_model, type) and issubclass(params_model, BaseModel)):
             raise TypeError(f"{step.__name__}: annotate its first parameter with a pydantic model of the params")
-        text = description or inspect.getdoc(step)
+        doc = description or inspect.getdoc(step) or ""
+        # A docstring's lines are wrapped for the source: one line per paragraph for the tool description.
+        text = "\n\n".join(" ".join(paragraph.split()) for paragraph in doc.split("\n\n") if paragraph.strip())
         if not text:
             raise TypeError(f"{step.__name__}: give it a docstring saying what the task does (the tool description)")
         kind_name = name or step.__name__
@@ -176,6 +189,8 @@ def task_kind(
             params_model=params_model,
             step=step,
             poll_interval_seconds=poll_interval_seconds,
+            task_support=task_support,
+            ask_before_start=ask_before_start,
         )
 
     return make

@@ -17,7 +17,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field, field_validator
 
-from longhaul.kinds.base import Continue, Done, StepContext, StepResult, TaskKind
+from longhaul.kinds.base import Continue, Done, StepContext, StepResult, task_kind
 
 MAX_COLUMNS = 100
 
@@ -63,7 +63,11 @@ def _fold(stats: dict[str, Any], value: str) -> None:
     stats["max"] = number if stats["max"] is None else max(stats["max"], number)
 
 
-def profile_step(params: CsvProfileParams, cursor: Any, ctx: StepContext) -> StepResult:
+@task_kind(title="Profile a CSV dataset")
+def csv_profile(params: CsvProfileParams, cursor: Any, ctx: StepContext) -> StepResult:
+    """Profile a CSV file you uploaded (create_upload_url gives the upload URL and the input_key): row count and
+    per-column count, empty, numeric, min, max and mean. Large files take minutes, so this tool returns a task id
+    immediately."""
     inputs = ctx.inputs
     state: dict[str, Any] = cursor or {"offset": 0, "carry": "", "header": None, "rows": 0, "columns": []}
     size = inputs.size(params.input_key)  # InputNotFound (missing or not the owner's) fails the task, readably
@@ -108,17 +112,3 @@ def _result(params: CsvProfileParams, state: dict[str, Any], size: int) -> dict[
             "mean": round(stats["sum"] / numeric, 6) if numeric else None,
         }
     return {"input_key": params.input_key, "bytes": size, "rows": state["rows"], "columns": columns}
-
-
-KIND = TaskKind(
-    name="csv_profile",
-    title="Profile a CSV dataset",
-    description=(
-        "Profile a CSV file you uploaded (create_upload_url gives the upload URL and the input_key): row count "
-        "and per-column count, empty, numeric, min, max and mean. Large files take minutes, so this tool "
-        "returns a task id immediately."
-    ),
-    params_model=CsvProfileParams,
-    step=profile_step,
-    poll_interval_seconds=5,
-)

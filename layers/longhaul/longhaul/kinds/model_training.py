@@ -12,7 +12,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from longhaul.kinds.base import Continue, Done, Elicit, NeedInput, StepContext, StepResult, TaskKind
+from longhaul.kinds.base import Continue, Done, Elicit, NeedInput, StepContext, StepResult, task_kind
 
 
 class ModelTrainingParams(BaseModel):
@@ -46,7 +46,10 @@ def _loss_after(epoch: int, learning_rate: float) -> float:
     return round(2.5 * math.exp(-learning_rate * 25 * epoch) + 0.05, 6)
 
 
-def train_step(params: ModelTrainingParams, cursor: Any, ctx: StepContext) -> StepResult:
+@task_kind(title="Train a model")
+def model_training(params: ModelTrainingParams, cursor: Any, ctx: StepContext) -> StepResult:
+    """Train a machine-learning model for a number of epochs. Training takes minutes to hours (epochs x
+    epoch_seconds), so this tool returns a task id immediately instead of the trained model."""
     state = cursor or {"epoch": 0, "history": []}
     epoch, history = int(state["epoch"]), list(state["history"])
     gate = params.approve_after_epochs
@@ -88,16 +91,3 @@ def _result(
     if stopped:
         result["stopped_early"] = stopped
     return result
-
-
-KIND = TaskKind(
-    name="model_training",
-    title="Train a model",
-    description=(
-        "Train a machine-learning model for a number of epochs. Training takes minutes to hours "
-        "(epochs x epoch_seconds), so this tool returns a task id immediately instead of the trained model."
-    ),
-    params_model=ModelTrainingParams,
-    step=train_step,
-    poll_interval_seconds=5,
-)
