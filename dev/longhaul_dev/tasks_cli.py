@@ -1,9 +1,11 @@
 """``longhaul tasks``: start, watch, fetch, cancel and list tasks on any longhaul MCP endpoint from a terminal.
 
-Built on the official MCP Python SDK client. Every command talks to the server through a ``TaskBackend``: today
-that is ``ToolsBackend`` (the fallback tools every longhaul server has: one start tool per kind,
-``get_task_status``, ``get_task_result``, ``cancel_task``, ``list_tasks``, ``respond_to_task``). A backend for
-the native tasks extension plugs in at ``connect()`` when the server advertises it; the commands do not change.
+Built on the official MCP Python SDK client. Every command talks to the server through a ``TaskBackend``, chosen
+in ``connect()`` from what ``server/discover`` advertises (``--protocol auto``): ``NativeBackend`` speaks the
+2026-07-28 tasks extension (``io.modelcontextprotocol/tasks``: the start tool answers a CreateTaskResult, then
+``tasks/get``, ``tasks/update``, ``tasks/cancel``); ``ToolsBackend`` uses the fallback tools every longhaul server
+has (one start tool per kind, ``get_task_status``, ``get_task_result``, ``cancel_task``, ``list_tasks``,
+``respond_to_task``). Both return the fallback tools' shapes, so output and exit codes do not depend on the backend.
 
 Exit codes (also in ``longhaul tasks --help``): 0 ok (or the task completed), 1 the task failed, 2 usage error
 or a request the server refused (bad params, unknown kind, task already finished, feature not offered),
@@ -14,13 +16,16 @@ or a request the server refused (bad params, unknown kind, task already finished
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import os
+import re
 import sys
 import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
+from types import SimpleNamespace
 from typing import Any, Protocol, TypeVar
 
 OK, FAILED, USAGE, CANCELLED, NOT_FOUND, CONNECTION, PENDING = 0, 1, 2, 3, 4, 5, 6
@@ -72,15 +77,21 @@ class ToolsBackend:
     async def _tool_names(self) -> list[str]:
         return [tool.name for tool in (await self.client.list_tools()).tools]
 
+    async def _send(self, tool: str, arguments: dict[str, Any]) -> Any:
+        return await self.client.call_tool(tool, arguments)
+
     async def _call(self, tool: str, arguments: dict[str, Any]) -> dict[str, Any]:
         from mcp.shared.exceptions import MCPError
 
         try:
-            result = await self.client.call_tool(tool, arguments)
+            result = await self._send(tool, arguments)
         except MCPError as error:
             if "unknown tool" in str(error).lower():
                 raise CliError(f"this server has no tool {tool!r}", USAGE) from None
             raise CliError(f"server error: {error}", USAGE) from None
+        return self._structured(tool, result)
+
+    def _structured(self, tool: str, result: Any) -> dict[str, Any]:
         if result.is_error:
             text = " ".join(getattr(block, "text", "") for block in result.content).strip()
             if "not found" in text.lower():
@@ -135,18 +146,202 @@ class ToolsBackend:
         return await self._call(RESPOND_TOOL, {"task_id": task_id, "responses": responses})
 
 
+TASKS_EXTENSION = "io.modelcontextprotocol/tasks"
+_TERMINAL = ("completed", "failed", "cancelled")
+
+
+@functools.cache
+def _wire() -> SimpleNamespace:
+    """The tasks extension's messages (SEP-2663) as SDK models; built on first use, so `--help` stays quick."""
+    from typing import Literal
+
+    from mcp.client.extension import ClaimContext, ClientExtension, ResultClaim
+    from mcp_types import CallToolResult, Request, RequestParams, Result
+    from pydantic import ConfigDict, Field
+
+    class CreateTaskResult(Result):
+        model_config = ConfigDict(extra="allow")
+        result_type: Literal["task"] = "task"
+        task_id: str
+        status: str
+        created_at: str
+        last_updated_at: str
+        ttl_ms: int | None = None
+        poll_interval_ms: int | None = None
+
+    class DetailedTask(Result):
+        model_config = ConfigDict(extra="allow")
+        task_id: str
+        status: str
+        created_at: str | None = None
+        last_updated_at: str | None = None
+        status_message: str | None = None
+        result: dict[str, Any] | None = None
+        error: dict[str, Any] | None = None
+        # inputRequests is a typed field of the core result surface too: read it under another name.
+        pending: dict[str, Any] | None = Field(default=None, alias="inputRequests")
+
+    class TaskIdParams(RequestParams):
+        task_id: str
+
+    class UpdateParams(TaskIdParams):
+        input_responses: dict[str, Any]
+
+    class GetTask(Request[TaskIdParams, Literal["tasks/get"]]):
+        name_param = "taskId"  # mirrored into the Mcp-Name header, as SEP-2663 asks
+        method: Literal["tasks/get"] = "tasks/get"
+
+    class UpdateTask(Request[UpdateParams, Literal["tasks/update"]]):
+        name_param = "taskId"
+        method: Literal["tasks/update"] = "tasks/update"
+
+    class CancelTask(Request[TaskIdParams, Literal["tasks/cancel"]]):
+        name_param = "taskId"
+        method: Literal["tasks/cancel"] = "tasks/cancel"
+
+    async def unresolved(created: CreateTaskResult, ctx: ClaimContext) -> CallToolResult:
+        # The CLI follows tasks itself (session.call_tool(allow_claimed=True)): nothing resolves claims for it.
+        raise CliError(f"task {created.task_id} was not followed", USAGE)
+
+    class TasksClient(ClientExtension):
+        """Declares the extension and claims its CreateTaskResult (``resultType: "task"``) on tools/call."""
+
+        identifier = TASKS_EXTENSION
+
+        def claims(self) -> list[ResultClaim[Any]]:
+            return [ResultClaim(result_type="task", model=CreateTaskResult, resolve=unresolved)]
+
+    return SimpleNamespace(**{cls.__name__: cls for cls in (
+        CreateTaskResult, DetailedTask, TaskIdParams, UpdateParams, GetTask, UpdateTask, CancelTask, TasksClient,
+        Result,
+    )})  # fmt: skip
+
+
+class NativeBackend(ToolsBackend):
+    """The 2026-07-28 tasks extension. Starting declares it and gets a CreateTaskResult; status, result, cancel and
+    answers are ``tasks/get`` / ``tasks/cancel`` / ``tasks/update``. The extension's task carries no kind, progress
+    or step count and has no list method: those come from longhaul's ``get_task_status`` and ``list_tasks``."""
+
+    async def _send(self, tool: str, arguments: dict[str, Any]) -> Any:
+        return await self.client.session.call_tool(tool, arguments, allow_claimed=True)
+
+    def _structured(self, tool: str, result: Any) -> dict[str, Any]:
+        if getattr(result, "result_type", None) != "task":
+            return super()._structured(tool, result)
+        interval = (result.poll_interval_ms or 5000) / 1000
+        return {
+            "task_id": result.task_id,
+            "kind": tool,
+            "status": result.status,
+            "poll_interval_seconds": max(1, round(interval)),
+            "created_at": result.created_at,
+            "message": f"Task started as a native MCP task: poll tasks/get every {interval:g}s.",
+        }
+
+    async def _request(self, request: Any, result_type: Any) -> Any:
+        from mcp.shared.exceptions import MCPError
+
+        try:
+            return await self.client.session.send_request(request, result_type)
+        except MCPError as error:
+            # Unknown, expired and other callers' tasks answer the same -32602 "Task not found".
+            code = NOT_FOUND if "not found" in error.message.lower() else USAGE
+            raise CliError(error.message, code) from None
+
+    async def _get(self, task_id: str) -> Any:
+        wire = _wire()
+        return await self._request(wire.GetTask(params=wire.TaskIdParams(task_id=task_id)), wire.DetailedTask)
+
+    async def status(self, task_id: str) -> dict[str, Any]:
+        task = await self._get(task_id)
+        view = await super().status(task_id)  # kind, progress, step count, times: not in the extension's task
+        view.update(status=task.status, input_requests=task.pending if task.status == "input_required" else None)
+        if task.status == "failed" and task.error:
+            view.update(error_message=task.error.get("message"), error_type=(task.error.get("data") or {}).get("type"))
+        return view
+
+    async def result(self, task_id: str) -> dict[str, Any]:
+        task = await self._get(task_id)
+        view: dict[str, Any] = {
+            "task_id": task.task_id,
+            "status": task.status,
+            "ready": task.status in _TERMINAL,
+            "result": None,
+            "result_url": None,
+            "result_size_bytes": None,
+            "error_type": None,
+            "error_message": None,
+        }
+        if task.status == "completed" and task.result is not None:
+            view.update(_unwrap(task.result))
+        elif task.status == "failed" and task.error:
+            view.update(error_message=task.error.get("message"), error_type=(task.error.get("data") or {}).get("type"))
+        elif task.status == "cancelled":
+            view["error_message"] = task.status_message
+        return view
+
+    async def cancel(self, task_id: str) -> dict[str, Any]:
+        task = await self._get(task_id)
+        # tasks/cancel acknowledges finished tasks too (idempotent); the CLI says so, as the cancel_task tool does.
+        if task.status in _TERMINAL:
+            raise CliError(f"Task {task_id!r} is already {task.status}", USAGE)
+        wire = _wire()
+        await self._request(wire.CancelTask(params=wire.TaskIdParams(task_id=task_id)), wire.Result)
+        return await self.status(task_id)
+
+    async def respond(self, task_id: str, responses: dict[str, Any]) -> dict[str, Any]:
+        wire = _wire()
+        params = wire.UpdateParams(task_id=task_id, input_responses=responses)
+        await self._request(wire.UpdateTask(params=params), wire.Result)
+        status = await self.status(task_id)
+        return {
+            "task_id": task_id,
+            "status": status["status"],
+            "pending_input_requests": status.get("input_requests") or {},
+            "message": status["message"],
+            "checked_at": datetime.now(UTC).isoformat(),
+        }
+
+
+def _unwrap(call_result: dict[str, Any]) -> dict[str, Any]:
+    """A completed task's CallToolResult back to what ``get_task_result`` reports: the structured result, the JSON
+    of a non-object result, a download link for a large one, or (a kind that returns a CallToolResult) itself."""
+    content = call_result.get("content") or []
+    for block in content:
+        if block.get("type") == "resource_link":
+            size = re.search(r"(\d+) bytes", " ".join(b.get("text", "") for b in content if b.get("type") == "text"))
+            return {"result_url": block.get("uri"), "result_size_bytes": int(size[1]) if size else None}
+    if "structuredContent" in call_result:
+        return {"result": call_result["structuredContent"]}
+    if set(call_result) <= {"content", "isError"} and not call_result.get("isError") and len(content) == 1:
+        try:
+            return {"result": json.loads(content[0].get("text", ""))}
+        except ValueError:
+            pass
+    return {"result": call_result}
+
+
 @asynccontextmanager
-async def connect(url: str, token: str | None) -> AsyncIterator[TaskBackend]:
-    """An MCP session to ``url`` and the backend the commands use over it."""
+async def connect(url: str, token: str | None, protocol: str = "auto") -> AsyncIterator[TaskBackend]:
+    """An MCP session to ``url`` and the backend the commands use over it: the native tasks extension when
+    ``server/discover`` advertises it (``auto``, ``native``), the fallback tools otherwise (or with ``tools``)."""
     from mcp import Client
     from mcp.client.streamable_http import streamable_http_client
     from mcp.shared._httpx_utils import create_mcp_http_client
 
     headers = {"Authorization": f"Bearer {token}"} if token else {}
     transport = streamable_http_client(url, http_client=create_mcp_http_client(headers=headers))
-    async with Client(transport) as client:
-        # The native tasks extension (when the server advertises it) gets its own backend here.
-        yield ToolsBackend(client)
+    # Declaring the extension changes what task tools answer, so a tools-only session does not declare it.
+    extensions = [] if protocol == "tools" else [_wire().TasksClient()]
+    async with Client(transport, extensions=extensions) as client:
+        offered = TASKS_EXTENSION in (client.server_capabilities.extensions or {})
+        if protocol == "native" and not offered:
+            raise CliError(
+                f"this server does not offer the native tasks extension ({TASKS_EXTENSION}): "
+                "use --protocol tools (or auto)",
+                USAGE,
+            )
+        yield NativeBackend(client) if offered and protocol != "tools" else ToolsBackend(client)
 
 
 def _connection_problem(error: BaseException) -> str | None:
@@ -216,6 +411,13 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
         help="bearer token: a JWT for a deployed stack (LONGHAUL_TOKEN)",
     )
     common.add_argument("--json", action="store_true", help="machine-readable JSON output")
+    common.add_argument(
+        "--protocol",
+        choices=("auto", "native", "tools"),
+        default="auto",
+        help="native: the MCP tasks extension (2026-07-28); tools: the task tools; auto (default): native where "
+        "the server offers it",
+    )
     sub = parser.add_subparsers(dest="tasks_command", required=True, metavar="COMMAND")
 
     def command(name: str, help: str, handler: Callable[..., Any]) -> argparse.ArgumentParser:
@@ -255,9 +457,24 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     )
     listing.add_argument("--limit", type=int, default=20, help="most tasks to show (default: 20)")
 
-    respond = command("respond", "answer a task that waits for input (status input_required)", cmd_respond)
+    respond = command(
+        "respond",
+        "answer a task that waits for input (status input_required; `status` shows its questions)",
+        cmd_respond,
+    )
     respond.add_argument("task_id")
-    respond.add_argument("responses", nargs="+", metavar="KEY=VALUE", help="one answer per input request key")
+    respond.add_argument(
+        "responses",
+        nargs="*",
+        metavar="KEY=VALUE",
+        help="a field of a question (approve=true), or a question's whole answer as JSON (REQUEST_ID='{...}')",
+    )
+    respond.add_argument(
+        "--decline", dest="action", action="store_const", const="decline", default="accept", help="decline them all"
+    )
+    respond.add_argument(
+        "--cancel", dest="action", action="store_const", const="cancel", help="answer them all with cancel"
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -291,7 +508,7 @@ def _find(error: BaseException, kind: type[E]) -> E | None:
 
 
 async def _run(args: argparse.Namespace, out: Output) -> int:
-    async with connect(args.url, args.token) as backend:
+    async with connect(args.url, args.token, args.protocol) as backend:
         return int(await args.handler(args, backend, out))
 
 
@@ -384,13 +601,53 @@ async def cmd_list(args: argparse.Namespace, backend: TaskBackend, out: Output) 
 
 
 async def cmd_respond(args: argparse.Namespace, backend: TaskBackend, out: Output) -> int:
-    responses = parse_pairs(args.responses, "a response")
+    pairs = parse_pairs(args.responses, "a response")
+    status = await backend.status(args.task_id)
+    if status["status"] != "input_required":
+        raise CliError(f"task {args.task_id} is {status['status']}: it is not waiting for input", USAGE)
+    responses = build_answers(status.get("input_requests") or {}, pairs, args.action)
     answer = await backend.respond(args.task_id, responses)
     if out.json:
         out.emit(answer)
     else:
-        out.console.print(f"{args.task_id}: answered {', '.join(responses)}; now {answer.get('status', 'sent')}")
+        pending = ", ".join(answer.get("pending_input_requests") or {})
+        out.console.print(
+            f"{args.task_id}: answered {', '.join(responses)}; now {answer.get('status', 'sent')}"
+            + (f" (still waiting for {pending})" if pending else "")
+        )
     return OK
+
+
+def build_answers(requests: dict[str, Any], pairs: dict[str, Any], action: str) -> dict[str, Any]:
+    """Elicitation answers by request id from ``key=value`` pairs: a key that names a request takes its answer as
+    JSON (the form's content, or a whole ``{"action": ...}``); any other key is a field of the one request whose
+    form has it. ``decline`` / ``cancel`` answer every pending request."""
+    if action != "accept":
+        if pairs:
+            raise CliError(f"--{action} answers every question: give no KEY=VALUE with it", USAGE)
+        return {key: {"action": action} for key in requests}
+    if not pairs:
+        raise CliError(f"give answers as KEY=VALUE (questions: {', '.join(requests)}), or --decline", USAGE)
+    answers: dict[str, Any] = {}
+    for key, value in pairs.items():
+        if key in requests:
+            if not isinstance(value, dict):
+                raise CliError(f"{key} is a question id: give its answer as a JSON object, {key}='{{...}}'", USAGE)
+            answers[key] = value if "action" in value else {"action": "accept", "content": value}
+            continue
+        owners = [rid for rid, request in requests.items() if key in _form_fields(request)]
+        if len(owners) != 1:
+            where = "several questions" if owners else "no question"
+            fields = sorted({f for request in requests.values() for f in _form_fields(request)})
+            raise CliError(f"{key!r} is a field of {where} (fields: {', '.join(fields) or 'none'})", USAGE)
+        answer = answers.setdefault(owners[0], {"action": "accept", "content": {}})
+        answer.setdefault("content", {})[key] = value
+    return answers
+
+
+def _form_fields(request: dict[str, Any]) -> dict[str, Any]:
+    schema = (request.get("params") or {}).get("requestedSchema") or {}
+    return dict(schema.get("properties") or {})
 
 
 # ---------------------------------------------------------------- output
@@ -428,6 +685,8 @@ class Output:
         return code
 
     def show_status(self, status: dict[str, Any]) -> None:
+        from rich.markup import escape
+
         self.console.print(
             f"[bold]{status['task_id']}[/] {status['kind']}: [bold]{status['status']}[/] "
             f"{status['progress']:.0%}  {status['message']}".rstrip()
@@ -437,6 +696,18 @@ class Output:
         )
         if status.get("error_type"):
             self.console.print(f"  [red]{status['error_type']}[/]: {status.get('error_message') or ''}")
+        requests = status.get("input_requests") or {}
+        for key, request in requests.items():
+            params = request.get("params") or {}
+            fields = ", ".join(
+                f"{name} ({spec.get('type', 'any')})" + (f": {spec['description']}" if spec.get("description") else "")
+                for name, spec in _form_fields(request).items()
+            )
+            self.console.print(f"  waiting for [bold]{escape(key)}[/]: {escape(str(params.get('message', '')))}")
+            if fields:
+                self.console.print(f"    fields: {escape(fields)}")
+        if requests:
+            self.console.print(f"  answer: longhaul tasks respond {status['task_id']} FIELD=VALUE ... (or --decline)")
 
     def show_list(self, tasks: list[dict[str, Any]]) -> None:
         from rich.table import Table

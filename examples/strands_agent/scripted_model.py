@@ -1,7 +1,8 @@
 """A Strands model provider that follows a fixed script instead of calling an LLM, so the example (and its test)
 runs without model access. It drives the agent exactly as an LLM would: through tool calls and text turns.
 
-The script: asked to "Train ...", it calls the ``model_training`` tool; given a tool result, it reports the task id;
+The script: asked to "Train ...", it calls the ``model_training`` tool; given a tool result, it reports the task id
+(or, when the call ran as a native task to its end, the result);
 asked anything else, it looks through the conversation history for what it knows about the tasks it started.
 """
 
@@ -15,6 +16,7 @@ from typing import Any
 from strands.models import Model
 
 STARTED = "Started longhaul task"
+FINISHED = "The training task finished"
 
 
 class ScriptedModel(Model):
@@ -35,7 +37,10 @@ class ScriptedModel(Model):
     ) -> AsyncIterable[dict]:  # type: ignore[override]
         last = messages[-1]
         results = [block["toolResult"] for block in last["content"] if "toolResult" in block]
-        if results:
+        if results and _outcome(results[0]) is not None:  # a native task ran to its end (agent.py --wait)
+            async for event in _text(f"{FINISHED}: {json.dumps(_outcome(results[0]))}"):
+                yield event
+        elif results:
             task_id = _task_id(results[0])
             async for event in _text(f"{STARTED} {task_id}. Its result will be delivered to this session's memory."):
                 yield event
@@ -56,6 +61,20 @@ def _text_of(message: dict) -> str:
     return " ".join(block.get("text", "") for block in message["content"])
 
 
+def _outcome(result: dict) -> dict | None:
+    """A finished task's result (native tasks answer with it), or None for a start tool's task handle."""
+    for block in result.get("content", []):
+        value = block.get("json")
+        if value is None and "text" in block:
+            try:
+                value = json.loads(block["text"])
+            except ValueError:
+                continue
+        if isinstance(value, dict) and "task_id" not in value:
+            return value
+    return None
+
+
 def _task_id(result: dict) -> str:
     for block in result.get("content", []):
         if "json" in block and "task_id" in block["json"]:
@@ -71,7 +90,8 @@ def _recall(history: list[dict]) -> str:
     started = re.findall(rf"{STARTED} (\w+)", " ".join(_text_of(m) for m in history if m["role"] == "assistant"))
     for message in reversed(history):
         text = _text_of(message)
-        if message["role"] == "assistant" and not text.startswith(STARTED) and any(t in text for t in started):
+        outcome = text.startswith(FINISHED) or (not text.startswith(STARTED) and any(t in text for t in started))
+        if message["role"] == "assistant" and outcome:
             return f"From my memory of this session: {text}"
     if started:
         return f"I started task {started[-1]}, but I have no outcome for it in this session yet."

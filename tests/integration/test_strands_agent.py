@@ -85,3 +85,21 @@ def test_another_session_or_caller_does_not_see_it(dev):
     other_caller = session(dev, "trip-43", "What did the training produce?", caller="olga")
     for answer in (other_session, other_caller):
         assert "0 messages restored" in answer and "have not started any task" in answer
+
+
+def test_a_session_that_waits_runs_the_task_as_a_native_task_and_gets_its_result(dev):
+    # --wait: Strands' MCPClient(tasks_config=...) declares the tasks extension and polls tasks/get, so the tool
+    # result is the training result itself (the start tool alone answers a task handle).
+    first = session(dev, "trip-45", "Train a model for 3 epochs", "--wait", "--epoch-seconds", "0.3")
+    answer = first.split("agent> ", 1)[1]
+    assert "tool call> model_training" in first and "Started longhaul task" not in first
+    assert answer.startswith("The training task finished") and '"epochs": 3' in answer and "final_loss" in answer
+
+    async def newest() -> dict:
+        async with dev.client("nora") as client:
+            return (await call(client, "list_tasks", {"limit": 1}))["tasks"][0]
+
+    task = anyio.run(newest)
+    assert (task["kind"], task["status"]) == ("model_training", "completed")  # done before the session ended
+    later = session(dev, "trip-45", "What did the training produce?")
+    assert "From my memory of this session: The training task finished" in later

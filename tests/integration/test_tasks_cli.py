@@ -9,11 +9,12 @@ import os
 import socket
 import subprocess
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import pytest
 
-from longhaul_dev import cli
+from longhaul_dev import cli as longhaul_cli
 from longhaul_dev.tasks_cli import (
     CANCELLED,
     CONNECTION,
@@ -24,6 +25,8 @@ from longhaul_dev.tasks_cli import (
     USAGE,
     CliError,
     Output,
+    _unwrap,
+    build_answers,
     parse_pairs,
 )
 from longhaul_dev.template import PROJECT_ROOT
@@ -41,9 +44,9 @@ class Run:
         return [json.loads(line) for line in self.stdout.splitlines() if line.strip()]
 
 
-def tasks(url: str, *args: str, token: str | None = None, process: bool = False) -> Run:
+def tasks(url: str, *args: str, token: str | None = None, process: bool = False, protocol: str | None = None) -> Run:
     """Run `longhaul tasks ARGS` against ``url``: in this process (fast), or as its own process like a user does."""
-    options = ["--url", url] + (["--token", token] if token else [])
+    options = ["--url", url] + (["--token", token] if token else []) + (["--protocol", protocol] if protocol else [])
     argv = ["tasks", *args, *options] if args else ["tasks"]
     if process:
         env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "LONGHAUL_"))}
@@ -55,7 +58,7 @@ def tasks(url: str, *args: str, token: str | None = None, process: bool = False)
     stdout, stderr = io.StringIO(), io.StringIO()
     with contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(stderr):
         try:
-            code = cli.main(argv)
+            code = longhaul_cli.main(argv)
         except SystemExit as exit:  # argparse's usage errors
             code = int(exit.code or 0)
     return Run(code, stdout.getvalue(), stderr.getvalue())
@@ -66,8 +69,20 @@ def dev() -> DevServer:
     return dev_token_server()
 
 
-def test_start_watch_shows_progress_and_ends_with_the_result(dev):
-    run = tasks(dev.url, "start", "model_training", "--param", "epochs=3", "-p", "epoch_seconds=0.3", "--watch",
+@pytest.fixture(params=["native", "tools"])
+def cli(request, dev) -> Callable[..., Run]:
+    """`longhaul tasks` on `longhaul dev` through the native tasks extension, and through the task tools (as
+    callers of their own: `alice-native`, `alice-tools`, so each run lists only its own tasks)."""
+
+    def run(*args: str, token: str | None = None, process: bool = False) -> Run:
+        caller = f"{token}-{request.param}" if token else None
+        return tasks(dev.url, *args, token=caller, process=process, protocol=request.param)
+
+    return run
+
+
+def test_start_watch_shows_progress_and_ends_with_the_result(dev, cli):
+    run = cli("start", "model_training", "--param", "epochs=3", "-p", "epoch_seconds=0.3", "--watch",
                 token="alice", process=True)  # fmt: skip
     assert run.code == OK, run.stderr
     assert "started" in run.stdout and "model_training" in run.stdout
@@ -75,8 +90,8 @@ def test_start_watch_shows_progress_and_ends_with_the_result(dev):
     assert "completed" in run.stdout and '"final_loss"' in run.stdout and '"epochs": 3' in run.stdout
 
 
-def test_start_watch_json_is_one_document_per_line_ending_with_the_result(dev):
-    run = tasks(dev.url, "start", "model_training", "-p", "epochs=2", "-p", "epoch_seconds=0.3",
+def test_start_watch_json_is_one_document_per_line_ending_with_the_result(dev, cli):
+    run = cli("start", "model_training", "-p", "epochs=2", "-p", "epoch_seconds=0.3",
                 "-p", "model_name=resnet", "--watch", "--json", token="alice")  # fmt: skip
     assert run.code == OK, run.stderr
     lines = run.json_lines()
@@ -90,83 +105,187 @@ def test_start_watch_json_is_one_document_per_line_ending_with_the_result(dev):
     assert result["result"]["model_name"] == "resnet"
 
 
-def test_status_list_cancel_and_result_of_a_cancelled_task(dev, tmp_path):
-    started = tasks(dev.url, "start", "model_training", "-p", "epochs=200", "-p", "epoch_seconds=0.2", "--json",
+def test_status_list_cancel_and_result_of_a_cancelled_task(dev, cli, tmp_path):
+    started = cli("start", "model_training", "-p", "epochs=200", "-p", "epoch_seconds=0.2", "--json",
                     token="bob")  # fmt: skip
     task_id = started.json_lines()[0]["task_id"]
 
-    status = tasks(dev.url, "status", task_id, "--json", token="bob")
+    status = cli("status", task_id, "--json", token="bob")
     assert status.code == OK and status.json_lines()[0]["status"] == "working"
-    working = tasks(dev.url, "list", "--status", "working", "--json", token="bob")
+    working = cli("list", "--status", "working", "--json", token="bob")
     assert task_id in [t["task_id"] for t in working.json_lines()[0]["tasks"]]
-    human = tasks(dev.url, "list", token="bob")
+    human = cli("list", token="bob")
     assert human.code == OK and task_id in human.stdout and "working" in human.stdout
 
-    cancel = tasks(dev.url, "cancel", task_id, "--json", token="bob")
+    cancel = cli("cancel", task_id, "--json", token="bob")
     assert cancel.code == OK and cancel.json_lines()[0]["status"] == "cancelled"
-    again = tasks(dev.url, "cancel", task_id, token="bob")
+    again = cli("cancel", task_id, token="bob")
     assert again.code == USAGE and "already cancelled" in again.stderr
 
-    assert tasks(dev.url, "status", task_id, token="bob").code == CANCELLED
-    assert tasks(dev.url, "watch", task_id, token="bob").code == CANCELLED
-    result = tasks(dev.url, "result", task_id, "--json", token="bob")
+    assert cli("status", task_id, token="bob").code == CANCELLED
+    assert cli("watch", task_id, token="bob").code == CANCELLED
+    result = cli("result", task_id, "--json", token="bob")
     assert result.code == CANCELLED and result.json_lines()[0]["status"] == "cancelled"
-    cancelled = tasks(dev.url, "list", "--status", "cancelled", "--json", token="bob").json_lines()[0]["tasks"]
+    cancelled = cli("list", "--status", "cancelled", "--json", token="bob").json_lines()[0]["tasks"]
     assert [t["task_id"] for t in cancelled] == [task_id]
 
 
-def test_a_working_task_has_no_result_yet_and_watch_can_time_out(dev):
-    started = tasks(dev.url, "start", "model_training", "-p", "epochs=1000", "-p", "epoch_seconds=1", "--json",
+def test_a_working_task_has_no_result_yet_and_watch_can_time_out(dev, cli):
+    started = cli("start", "model_training", "-p", "epochs=1000", "-p", "epoch_seconds=1", "--json",
                     token="carol")  # fmt: skip
     task_id = started.json_lines()[0]["task_id"]
-    early = tasks(dev.url, "result", task_id, token="carol")
-    timed_out = tasks(dev.url, "watch", task_id, "--timeout", "0.5", "--json", token="carol")
-    tasks(dev.url, "cancel", task_id, token="carol")
+    early = cli("result", task_id, token="carol")
+    timed_out = cli("watch", task_id, "--timeout", "0.5", "--json", token="carol")
+    cli("cancel", task_id, token="carol")
     assert early.code == PENDING and "no result yet" in early.stderr
     assert timed_out.code == PENDING and "still working" in timed_out.json_lines()[-1]["error"]
 
 
-def test_result_saved_to_a_file(dev, tmp_path):
-    run = tasks(dev.url, "start", "model_training", "-p", "epochs=4", "-p", "epoch_seconds=0", "--watch", "--json",
+def test_result_saved_to_a_file(dev, cli, tmp_path):
+    run = cli("start", "model_training", "-p", "epochs=4", "-p", "epoch_seconds=0", "--watch", "--json",
                 token="carol")  # fmt: skip
     task_id = run.json_lines()[0]["task_id"]
     target = tmp_path / "result.json"
-    saved = tasks(dev.url, "result", task_id, "-o", str(target), "--json", token="carol")
+    saved = cli("result", task_id, "-o", str(target), "--json", token="carol")
     assert saved.code == OK and saved.json_lines()[0]["saved_to"] == str(target)
     assert json.loads(target.read_text())["epochs"] == 4
 
 
-def test_a_failed_task_exits_failed_with_its_error(dev):
-    run = tasks(dev.url, "start", "csv_profile", "-p", "input_key=inputs/missing.csv", "--watch", token="dave")
+def test_a_failed_task_exits_failed_with_its_error(dev, cli):
+    run = cli("start", "csv_profile", "-p", "input_key=inputs/missing.csv", "--watch", token="dave")
     assert run.code == FAILED, run.stdout + run.stderr
     assert "failed" in run.stderr
 
 
-def test_not_found_is_the_same_for_unknown_and_other_callers_tasks(dev):
-    mine = tasks(dev.url, "start", "model_training", "-p", "epochs=1", "-p", "epoch_seconds=0", "--json",
+def test_not_found_is_the_same_for_unknown_and_other_callers_tasks(dev, cli):
+    mine = cli("start", "model_training", "-p", "epochs=1", "-p", "epoch_seconds=0", "--json",
                  token="erin").json_lines()[0]["task_id"]  # fmt: skip
-    unknown = tasks(dev.url, "status", "no-such-task", "--json", token="erin")
-    foreign = tasks(dev.url, "result", mine, "--json", token="mallory")
+    unknown = cli("status", "no-such-task", "--json", token="erin")
+    foreign = cli("result", mine, "--json", token="mallory")
     assert unknown.code == foreign.code == NOT_FOUND
     assert "not found" in unknown.json_lines()[0]["error"] and "not found" in foreign.json_lines()[0]["error"]
-    assert tasks(dev.url, "cancel", mine, token="mallory").code == NOT_FOUND
+    assert cli("cancel", mine, token="mallory").code == NOT_FOUND
 
 
-def test_usage_errors_exit_2_with_a_clear_message(dev):
-    missing_equals = tasks(dev.url, "start", "model_training", "-p", "epochs", token="erin")
+def test_usage_errors_exit_2_with_a_clear_message(dev, cli):
+    missing_equals = cli("start", "model_training", "-p", "epochs", token="erin")
     assert missing_equals.code == USAGE and "key=value" in missing_equals.stderr
-    unknown_kind = tasks(dev.url, "start", "no_such_kind", token="erin")
+    unknown_kind = cli("start", "no_such_kind", token="erin")
     assert unknown_kind.code == USAGE and "model_training" in unknown_kind.stderr  # lists the kinds there are
-    bad_params = tasks(dev.url, "start", "model_training", "-p", "epochs=0", token="erin")
+    bad_params = cli("start", "model_training", "-p", "epochs=0", token="erin")
     assert bad_params.code == USAGE and "epochs" in bad_params.stderr
-    no_command = tasks(dev.url)
+    no_command = cli()
     assert no_command.code == USAGE
 
 
-def test_respond_says_clearly_when_the_server_cannot_take_answers(dev):
-    run = tasks(dev.url, "respond", "some-task", "approve=true", "--json", token="erin")
+def waiting_for_approval(cli: Callable[..., Run], token: str) -> str:
+    """A model_training task that trained 1 of 3 epochs and waits (input_required) for approve-full-run."""
+    run = cli("start", "model_training", "-p", "epochs=3", "-p", "epoch_seconds=0.2", "-p", "approve_after_epochs=1",
+              "--watch", "--json", token=token)  # fmt: skip
     lines = run.json_lines()
-    assert run.code == USAGE and "respond_to_task" in lines[0]["error"]
+    assert run.code == PENDING and "respond" in lines[-1]["error"], run.stdout + run.stderr
+    assert lines[-2]["status"] == "input_required" and lines[-2]["progress"] == pytest.approx(1 / 3, abs=0.001)
+    return str(lines[0]["task_id"])
+
+
+def test_status_shows_the_questions_and_respond_answers_them_to_the_end(dev, cli):
+    task_id = waiting_for_approval(cli, "fay")
+
+    human = cli("status", task_id, token="fay")
+    assert human.code == OK, human.stderr
+    shown = " ".join(human.stdout.split())  # rich wraps at the terminal's width
+    assert "input_required" in shown and "waiting for approve-full-run: The first epochs are done." in shown
+    assert "fields: approve (boolean): true to train the remaining epochs" in shown
+    assert f"respond {task_id} FIELD=VALUE" in shown
+    status = cli("status", task_id, "--json", token="fay").json_lines()[0]
+    assert list(status["input_requests"]) == ["approve-full-run"]
+    assert cli("result", task_id, token="fay").code == PENDING
+
+    unknown_field = cli("respond", task_id, "approved=yes", token="fay")
+    assert unknown_field.code == USAGE and "fields: approve" in unknown_field.stderr
+    wrong_type = cli("respond", task_id, "approve=maybe", token="fay")  # the question's schema wants a boolean
+    assert wrong_type.code == USAGE and "approve" in wrong_type.stderr
+    answered = cli("respond", task_id, "approve=true", "--json", token="fay")
+    assert answered.code == OK, answered.stderr
+    assert answered.json_lines()[0]["status"] == "working" and answered.json_lines()[0]["pending_input_requests"] == {}
+
+    done = cli("watch", task_id, "--json", token="fay")
+    assert done.code == OK and done.json_lines()[-1]["result"]["epochs"] == 3
+    assert "stopped_early" not in done.json_lines()[-1]["result"]
+    again = cli("respond", task_id, "approve=true", token="fay")
+    assert again.code == USAGE and "not waiting for input" in again.stderr
+
+
+def test_declining_ends_the_task_early_and_a_question_can_be_answered_by_its_id(dev, cli):
+    declined = waiting_for_approval(cli, "gus")
+    assert cli("respond", declined, "--decline", token="gus").code == OK
+    result = cli("watch", declined, "--json", token="gus").json_lines()[-1]["result"]
+    assert result["epochs"] == 1 and result["stopped_early"] == "not approved after the first epochs"
+
+    by_id = waiting_for_approval(cli, "gus")
+    run = cli("respond", by_id, 'approve-full-run={"approve": true}', token="gus")
+    assert run.code == OK and "answered approve-full-run; now working" in run.stdout
+    assert cli("watch", by_id, "--json", token="gus").json_lines()[-1]["result"]["epochs"] == 3
+
+
+def test_both_protocols_print_the_same_documents_and_auto_picks_the_native_extension(dev):
+    def watched(protocol: str | None) -> list[dict]:
+        run = tasks(dev.url, "start", "model_training", "-p", "epochs=2", "-p", "epoch_seconds=0.2", "--watch",
+                    "--json", token="hal", protocol=protocol)  # fmt: skip
+        assert run.code == OK, run.stderr
+        return run.json_lines()
+
+    native, tools, auto = watched("native"), watched("tools"), watched(None)
+    assert [sorted(line) for line in native] == [sorted(line) for line in tools]
+    assert native[-1]["result"].keys() == tools[-1]["result"].keys() and native[-1]["result"]["epochs"] == 2
+    # The start handle says which protocol started the task: auto chose the extension `longhaul dev` advertises.
+    assert "tasks/get" in native[0]["message"] and "tasks/get" in auto[0]["message"]
+    assert "get_task_status" in tools[0]["message"]
+    failed = [tasks(dev.url, "start", "csv_profile", "-p", "input_key=inputs/missing.csv", "--watch", "--json",
+                    token="hal", protocol=p) for p in ("native", "tools")]  # fmt: skip
+    assert failed[0].code == failed[1].code == FAILED
+    (native_error, tools_error) = (run.json_lines()[-1] for run in failed)
+    assert native_error["error_type"] == tools_error["error_type"] and native_error["error_type"]
+    assert native_error["error_message"] == tools_error["error_message"]
+
+
+def test_answers_are_built_from_fields_of_the_question_that_has_them():
+    form = {"type": "object", "properties": {"approve": {"type": "boolean"}, "note": {"type": "string"}}}
+    other = {"type": "object", "properties": {"budget": {"type": "number"}}}
+    requests = {
+        "approve-full-run": {"method": "elicitation/create", "params": {"requestedSchema": form}},
+        "budget": {"method": "elicitation/create", "params": {"requestedSchema": other}},
+    }
+    assert build_answers(requests, {"approve": True, "note": "go", "budget": {"budget": 5}}, "accept") == {
+        "approve-full-run": {"action": "accept", "content": {"approve": True, "note": "go"}},
+        "budget": {"action": "accept", "content": {"budget": 5}},
+    }
+    assert build_answers(requests, {}, "decline") == {
+        "approve-full-run": {"action": "decline"},
+        "budget": {"action": "decline"},
+    }
+    for pairs, action in (
+        ({"nope": 1}, "accept"),
+        ({"budget": 5}, "accept"),
+        ({}, "accept"),
+        ({"approve": 1}, "cancel"),
+    ):
+        with pytest.raises(CliError) as error:
+            build_answers(requests, pairs, action)
+        assert error.value.code == USAGE
+
+
+def test_native_results_read_back_as_the_task_tools_report_them():
+    structured = {"content": [{"type": "text", "text": "{}"}], "structuredContent": {"a": 1}, "isError": False}
+    listed = {"content": [{"type": "text", "text": "[1, 2]"}], "isError": False}
+    too_large = "The result is 7340032 bytes, too large to return inline; download it."
+    download = {"type": "resource_link", "uri": "https://x/r.json", "name": "result.json"}
+    link = {"content": [{"type": "text", "text": too_large}, download], "isError": False}
+    own = {"content": [{"type": "text", "text": "Deleted report.csv"}], "isError": False}
+    assert _unwrap(structured) == {"result": {"a": 1}}
+    assert _unwrap(listed) == {"result": [1, 2]}
+    assert _unwrap(link) == {"result_url": "https://x/r.json", "result_size_bytes": 7340032}
+    assert _unwrap(own) == {"result": own}  # a kind that returns a CallToolResult: as it is
 
 
 def test_no_server_and_no_token_are_connection_errors(dev):
