@@ -68,8 +68,9 @@ class DryRun:
     created_by_api: dict[str, str] = field(default_factory=dict)  # logical id -> how
 
 
-def translate(parameters: dict[str, str]) -> dict[str, Any]:
-    """SAM's translation, offline, with the artifact locations sam package writes (one S3 object per CodeUri)."""
+def translate(parameters: dict[str, str], artifact_keys: dict[str, str] | None = None) -> dict[str, Any]:
+    """SAM's translation, offline, with the artifact locations sam package writes (one S3 object per CodeUri).
+    ``artifact_keys`` (logical id -> key) stands in for a changed artifact, as a new package would upload."""
     from samtranslator.translator.managed_policy_translator import ManagedPolicyLoader
     from samtranslator.translator.transform import transform
 
@@ -86,6 +87,10 @@ def translate(parameters: dict[str, str]) -> dict[str, Any]:
         for key in ("CodeUri", "ContentUri", "DefinitionUri"):
             if isinstance(props.get(key), str):
                 props[key] = f"s3://{ARTIFACTS}/{props[key].strip('/')}"
+    for logical_id, key in (artifact_keys or {}).items():
+        props = template["Resources"][logical_id]["Properties"]
+        uri = "ContentUri" if "ContentUri" in props else "CodeUri"
+        props[uri] = f"s3://{ARTIFACTS}/{key}"
     return transform(template, parameters, OfflinePolicies())
 
 

@@ -14,6 +14,7 @@ import boto3
 import pytest
 from moto import mock_aws
 
+from longhaul_dev import dry_run
 from longhaul_dev.template import PROJECT_ROOT, Resolver, load_template
 
 TEMPLATE = load_template()
@@ -38,26 +39,9 @@ def translate(
     layer_key: str = "layers/longhaul",
     endpoint_key: str = "functions/mcp_endpoint",
 ) -> dict[str, Any]:
-    """template.yaml through SAM's translator, offline, with the artifact locations sam package would write."""
-    from samtranslator.translator.managed_policy_translator import ManagedPolicyLoader
-    from samtranslator.translator.transform import transform
-
-    class OfflinePolicies(ManagedPolicyLoader):
-        def __init__(self) -> None:
-            pass
-
-        def load(self) -> dict[str, str]:
-            return {}
-
-    template = load_template()
-    for resource in template["Resources"].values():
-        props = resource.get("Properties", {})
-        for key in ("CodeUri", "ContentUri", "DefinitionUri"):
-            if isinstance(props.get(key), str):
-                props[key] = f"s3://artifacts/{props[key].strip('/')}"
-    template["Resources"]["LonghaulLayer"]["Properties"]["ContentUri"] = f"s3://artifacts/{layer_key}"
-    template["Resources"]["McpEndpointFunction"]["Properties"]["CodeUri"] = f"s3://artifacts/{endpoint_key}"
-    return transform(template, parameters or {}, OfflinePolicies())
+    """template.yaml through SAM's translator, offline, with the layer's and the endpoint's artifact keys given."""
+    keys = {"LonghaulLayer": layer_key, "McpEndpointFunction": endpoint_key}
+    return dry_run.translate(parameters or {}, artifact_keys=keys)
 
 
 def of_type(template: dict[str, Any], resource_type: str) -> dict[str, dict[str, Any]]:

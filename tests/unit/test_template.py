@@ -112,23 +112,9 @@ def test_the_asl_check_rejects_what_asl_validator_misses():
 @pytest.fixture(scope="module")
 def translated() -> dict[str, Any]:
     """template.yaml through SAM's translator, offline, as CloudFormation receives it from sam deploy."""
-    from samtranslator.translator.managed_policy_translator import ManagedPolicyLoader
-    from samtranslator.translator.transform import transform
+    from longhaul_dev.dry_run import translate
 
-    class OfflinePolicies(ManagedPolicyLoader):
-        def __init__(self) -> None:  # the translator ships AWS's managed policy names; no IAM call
-            pass
-
-        def load(self) -> dict[str, str]:
-            return {}
-
-    template = load_template()
-    for resource in template["Resources"].values():
-        props = resource.get("Properties", {})
-        for key in ("CodeUri", "ContentUri", "DefinitionUri"):
-            if isinstance(props.get(key), str):
-                props[key] = f"s3://artifacts/{props[key].strip('/')}"  # what sam package puts there
-    return transform(template, {}, OfflinePolicies())
+    return translate({})
 
 
 def allow_statements(template: dict[str, Any]) -> Iterator[tuple[str, str, dict[str, Any]]]:
