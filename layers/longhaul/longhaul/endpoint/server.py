@@ -273,6 +273,8 @@ async def wait_for_task(
         if (record.progress, record.message) != last:
             last = (record.progress, record.message)
             await ctx.report_progress(record.progress, 1.0, record.message or record.status.value)
-        if record.status.is_terminal or time.monotonic() >= deadline:
+        poll = get_settings().wait_poll_seconds
+        # Whole poll intervals only: a last, shorter one would read more often than once per interval.
+        if record.status.is_terminal or time.monotonic() + poll > deadline:
             return TaskStatusView.of(record, _poll_interval(record.kind))
-        await anyio.sleep(min(get_settings().wait_poll_seconds, max(0.0, deadline - time.monotonic())))
+        await anyio.sleep(poll)
