@@ -375,6 +375,7 @@ def figures(runs: list[Run], wait: tuple[int, float, list[float]]) -> list[Figur
                     target=f"<= 2K+1 = {bound}",
                     met=run.counted.transitions <= bound,
                     anchor="execution history of a real run",
+                    note="a chatty K-step kind (100 progress reports a step) on the real ASL",
                 )
             )
     by_steps = {r.scenario.steps: r for r in runs if r.scenario.sleeps == 0}
@@ -403,7 +404,7 @@ def figures(runs: list[Run], wait: tuple[int, float, list[float]]) -> list[Figur
             target="0 differences",
             met=mismatches == 0,
             anchor=f"{len(runs)} runs x {len(fields(Counts))} counts",
-            note="docs/performance.md, Cost per task",
+            note="formula and counts side by side below",
         )
     )
     for run in runs:
@@ -419,6 +420,20 @@ def figures(runs: list[Run], wait: tuple[int, float, list[float]]) -> list[Figur
             )
         )
     reads, seconds, gaps = wait
+    poll_ms = statistics.median(ms for r in runs for ms in r.lambda_time.poll_ms)
+    memory_mb = runs[0].lambda_time.memory_mb[ENDPOINT]
+    per_poll = _one_request(poll_ms / 1000, 1, memory_mb)
+    per_wait = _one_request(seconds, reads, memory_mb)
+    out.append(
+        Figure(
+            "warm path",
+            "one wait_for_task costs as many get_task_status polls as",
+            round(per_wait / per_poll),
+            "count",
+            anchor=f"a {seconds:.0f} s wait ${per_wait * 1e6:.2f} vs a poll ${per_poll * 1e6:.2f} per million",
+            note=f"the endpoint's Lambda ({memory_mb} MB) held for the wait, its request and reads, at list prices",
+        )
+    )
     per_minute = round(wait_rate(reads, seconds), 1)
     out.append(
         Figure(
@@ -434,6 +449,15 @@ def figures(runs: list[Run], wait: tuple[int, float, list[float]]) -> list[Figur
         )
     )
     return out
+
+
+def _one_request(seconds: float, reads: int, memory_mb: int) -> float:
+    """$ of one MCP request to the endpoint lasting ``seconds`` and reading ``reads`` items."""
+    p = PRICES
+    gb_s = memory_mb / 1024 * math.ceil(seconds * 1000) / 1000
+    return (
+        p["api_request"].cost(1) + p["lambda_request"].cost(1) + p["lambda_gb_second"].cost(gb_s) + p["rru"].cost(reads)
+    )
 
 
 def wait_rate(reads: int, seconds: float) -> float:
@@ -544,7 +568,8 @@ def report(runs: list[Run], wait: tuple[int, float, list[float]], quick: bool) -
 
 def _price(key: str) -> str:
     price = PRICES[key]
-    return f"${price.usd:g} per {price.per:,}" if price.per > 1 else f"${price.usd:g} per {price.unit.split(',')[0]}"
+    usd = f"{price.usd:.10f}".rstrip("0").rstrip(".")
+    return f"${usd} per {price.per:,}" if price.per > 1 else f"${usd} per {price.unit.split(',')[0]}"
 
 
 def details() -> str:
