@@ -79,7 +79,7 @@ class Counts:
     memory_events: int = 0
     s3_put: int = 0
     s3_get: int = 0
-    step_functions_api: int = 0  # StartExecution (not billed per call)
+    sfn_api: int = 0  # Step Functions API calls: StartExecution (not billed per call; counted so a new one shows)
 
     def differences(self, other: Counts) -> dict[str, tuple[float, float]]:
         return {
@@ -115,7 +115,7 @@ def formula(steps: int, sleeps: int = 0, polls: int = 0, memory: bool = True) ->
         wru=4 + 1 + (steps - 1) + 4 + m,
         rru=2 * 0.5 + (polls + 1) + 1,
         memory_events=m,
-        step_functions_api=1,
+        sfn_api=1,
     )
 
 
@@ -273,10 +273,7 @@ class Bench:
             memory_events=meter.count("bedrock-agentcore.CreateEvent"),
             s3_put=meter.count("s3.PutObject"),
             s3_get=meter.count("s3.GetObject"),
-            step_functions_api=sum(
-                n for (_, op), n in meter.calls.items() if op.startswith("sfn.") and op != "sfn.StartExecution"
-            )
-            + meter.count("sfn.StartExecution"),
+            sfn_api=sum(n for (_, operation), n in meter.calls.items() if operation.startswith("sfn.")),
         )
         memory = {name: spec.memory_size for name, spec in self.specs.items()}
         lambda_time = LambdaTime(
@@ -522,8 +519,11 @@ def report(runs: list[Run], wait: tuple[int, float, list[float]], quick: bool) -
         "",
         f"Largest task record during the runs: {max(r.record_bytes for r in runs)} bytes (the formula assumes "
         "under 1 KB). States entered by the K=5 task: "
-        + ", ".join(f"{name} {n}" for name, n in sorted(runs[1].states.items()))
-        + ".",
+        + ", ".join(
+            f"{name} {n}" for name, n in sorted(next(r for r in runs if r.scenario.name == "K=5").states.items())
+        )
+        + ". The Sleep-heavy run waits 1 s per Sleep: a Wait state is one transition however long it waits, and "
+        "the client's polls are priced for the stated duration.",
         "",
         "#### $ per 1,000 tasks",
         "",
