@@ -282,12 +282,15 @@ class _LocalQuery:
             return "CANCELLED"
         if elapsed < ATHENA_QUEUED_SECONDS:
             return "QUEUED"
+        if self.failure:
+            return "FAILED"  # a missing table fails in planning, before the engine runs
         if elapsed < ATHENA_QUEUED_SECONDS + ATHENA_RUNNING_SECONDS:
             return "RUNNING"
-        return "FAILED" if self.failure else "SUCCEEDED"
+        return "SUCCEEDED"
 
     def statistics(self, now: float) -> dict[str, int]:
-        end = min(now, self.cancelled_at or now, self.submitted + ATHENA_QUEUED_SECONDS + ATHENA_RUNNING_SECONDS)
+        running = 0.0 if self.failure else ATHENA_RUNNING_SECONDS
+        end = min(now, self.cancelled_at or now, self.submitted + ATHENA_QUEUED_SECONDS + running)
         queued = min(end - self.submitted, ATHENA_QUEUED_SECONDS)
         engine = max(0.0, end - self.submitted - ATHENA_QUEUED_SECONDS)
         done = engine / ATHENA_RUNNING_SECONDS if not self.failure else 0.0
@@ -309,9 +312,10 @@ def _unquote(name: str) -> str:
 
 
 def plan_query(sql: str, database: str, location_of: Callable[[str, str], str | None]) -> tuple[str | None, list[str]]:
-    """What Athena would make of ``sql``'s tables: (Athena's TABLE_NOT_FOUND message for the first table it names
-    that the catalog lacks, or None; the S3 locations of the tables it reads). ``location_of(schema, table)`` is
-    the table's location, None when there is no such table."""
+    """What Athena would make of ``sql``'s tables: (Athena's SCHEMA_NOT_FOUND or TABLE_NOT_FOUND message for the
+    first table it names that the catalog lacks, or None; the S3 locations of the tables it reads).
+    ``location_of(schema, table)`` is the table's location, None when there is no such table, and raises KeyError
+    when there is no such schema."""
     defined = {name.lower() for name in _CTE_NAME.findall(sql)}
     locations: list[str] = []
     for match in _TABLE_REFERENCE.finditer(sql):
@@ -319,11 +323,14 @@ def plan_query(sql: str, database: str, location_of: Callable[[str, str], str | 
         if len(parts) == 1 and parts[0] in defined:
             continue
         schema, table = (parts[-2], parts[-1]) if len(parts) > 1 else (database.lower(), parts[0])
-        location = location_of(schema, table)
+        line = sql.count("\n", 0, match.start(1)) + 1
+        where = f"line {line}:{match.start(1) - (sql.rfind(chr(10), 0, match.start(1)) + 1) + 1}"
+        try:
+            location = location_of(schema, table)
+        except KeyError:
+            return f"SCHEMA_NOT_FOUND: {where}: Schema '{schema}' does not exist", []
         if location is None:
-            line = sql.count("\n", 0, match.start(1)) + 1
-            column = match.start(1) - (sql.rfind("\n", 0, match.start(1)) + 1) + 1
-            return f"TABLE_NOT_FOUND: line {line}:{column}: Table 'awsdatacatalog.{schema}.{table}' does not exist", []
+            return f"TABLE_NOT_FOUND: {where}: Table 'awsdatacatalog.{schema}.{table}' does not exist", []
         locations.append(location)
     return None, locations
 
@@ -334,6 +341,8 @@ def _glue_location(response: Any) -> Callable[[str, str], str | None]:
     glue = glue_backends[response.current_account][response.region]
 
     def location_of(database: str, table: str) -> str | None:
+        if database not in glue.databases:
+            raise KeyError(database)
         try:
             found = glue.get_table(database, table)
         except Exception:  # moto's EntityNotFound for a missing database or table
