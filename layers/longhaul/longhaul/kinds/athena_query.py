@@ -52,9 +52,8 @@ def stop_query(job_id: str, ctx: CancelContext) -> None:
 
 @task_kind(title="Run an Athena SQL query", cancel=stop_query)
 def athena_query(params: AthenaQueryParams, cursor: Any, ctx: StepContext) -> StepResult:
-    """Run a read-only SQL query (SELECT/WITH) with Amazon Athena over the tables of the database the operator
-    shares (every caller sees the same data; your results are yours alone). Returns a task id at once; the result
-    has the columns, the first max_rows rows, data scanned and run time."""
+    """Run a read-only SQL query (SELECT/WITH) with Amazon Athena on the database this server shares with every
+    caller; your results stay yours. Result: columns, first max_rows rows, bytes scanned, run time."""
     queries = ctx.queries
     if cursor is None:
         query_id = queries.start(params.sql, token=ctx.client_token)
