@@ -18,8 +18,8 @@ from longhaul_dev import strict_aws
 
 @pytest.fixture
 def athena(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
-    monkeypatch.setattr(strict_aws, "ATHENA_QUEUED_SECONDS", 0.2)
-    monkeypatch.setattr(strict_aws, "ATHENA_RUNNING_SECONDS", 0.4)
+    monkeypatch.setattr(strict_aws, "ATHENA_QUEUED_SECONDS", 0.1)
+    monkeypatch.setattr(strict_aws, "ATHENA_RUNNING_SECONDS", 0.25)
     with mock_aws():
         strict_aws.install()
         glue = boto3.client("glue", region_name="us-east-1")
@@ -48,7 +48,8 @@ def status(client: Any, query_id: str) -> dict[str, Any]:
     return {"state": execution["Status"]["State"], **execution["Status"], "stats": execution["Statistics"]}
 
 
-def test_a_query_is_queued_then_running_then_succeeded_with_the_tables_bytes_scanned(athena):
+def test_a_query_is_queued_then_running_then_succeeded_with_the_tables_bytes_scanned(athena, monkeypatch):
+    monkeypatch.setattr(strict_aws, "ATHENA_QUEUED_SECONDS", 1.0)  # long enough to be seen queued on a busy machine
     query_id = start(athena, "SELECT * FROM orders")
     seen = [status(athena, query_id)["state"]]
     with pytest.raises(ClientError, match=r"Query has not yet finished\. Current state: QUEUED"):
@@ -59,7 +60,7 @@ def test_a_query_is_queued_then_running_then_succeeded_with_the_tables_bytes_sca
     assert list(dict.fromkeys(seen)) == ["QUEUED", "RUNNING", "SUCCEEDED"]
     stats = status(athena, query_id)["stats"]
     assert stats["DataScannedInBytes"] == 12  # both files of the table, nothing outside its location
-    assert stats["EngineExecutionTimeInMillis"] >= 300 and stats["QueryQueueTimeInMillis"] >= 150
+    assert stats["EngineExecutionTimeInMillis"] >= 240 and stats["QueryQueueTimeInMillis"] >= 990
     athena.get_query_results(QueryExecutionId=query_id)  # now readable
 
 
@@ -80,7 +81,7 @@ def test_the_same_client_token_starts_one_query(athena):
 )
 def test_a_query_naming_a_table_the_catalog_lacks_fails_as_athena_says(athena, sql, message):
     query_id = start(athena, sql)
-    time.sleep(0.25)
+    time.sleep(0.15)
     found = status(athena, query_id)
     assert found["state"] == "FAILED" and message in found["StateChangeReason"]
     assert found["AthenaError"]["ErrorMessage"] == found["StateChangeReason"]
@@ -88,7 +89,7 @@ def test_a_query_naming_a_table_the_catalog_lacks_fails_as_athena_says(athena, s
 
 def test_names_a_with_clause_defines_are_not_tables(athena):
     query_id = start(athena, "WITH recent AS (SELECT * FROM sales.orders), top AS (SELECT 1) SELECT * FROM recent, top")
-    time.sleep(0.7)
+    time.sleep(0.45)
     assert status(athena, query_id)["state"] == "SUCCEEDED"
 
 
@@ -98,7 +99,7 @@ def test_stopping_a_running_query_cancels_it_and_stopping_an_ended_one_changes_n
     assert status(athena, running)["state"] == "CANCELLED"
 
     ended = start(athena, "SELECT 1")
-    time.sleep(0.7)
+    time.sleep(0.45)
     athena.stop_query_execution(QueryExecutionId=ended)
     assert status(athena, ended)["state"] == "SUCCEEDED"
 
@@ -106,7 +107,7 @@ def test_stopping_a_running_query_cancels_it_and_stopping_an_ended_one_changes_n
 def test_queued_rows_are_the_result_with_the_header_first(athena):
     strict_aws.queue_athena_result([["a", None]], [("name", "varchar"), ("n", "integer")])
     query_id = start(athena, "SELECT * FROM orders")
-    time.sleep(0.7)
+    time.sleep(0.45)
     rows = athena.get_query_results(QueryExecutionId=query_id)["ResultSet"]["Rows"]
     assert rows == [{"Data": [{"VarCharValue": "name"}, {"VarCharValue": "n"}]}, {"Data": [{"VarCharValue": "a"}, {}]}]
 
