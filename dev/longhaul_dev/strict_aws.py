@@ -293,9 +293,9 @@ class _LocalQuery:
         end = min(now, self.cancelled_at or now, self.submitted + ATHENA_QUEUED_SECONDS + running)
         queued = min(end - self.submitted, ATHENA_QUEUED_SECONDS)
         engine = max(0.0, end - self.submitted - ATHENA_QUEUED_SECONDS)
-        done = engine / ATHENA_RUNNING_SECONDS if not self.failure else 0.0
+        done = 0.0 if self.failure else min(1.0, round(engine / ATHENA_RUNNING_SECONDS, 6))
         return {
-            "DataScannedInBytes": int(self.scanned_bytes * min(1.0, done)),
+            "DataScannedInBytes": int(self.scanned_bytes * done),
             "QueryQueueTimeInMillis": int(queued * 1000),
             "EngineExecutionTimeInMillis": int(engine * 1000),
             "TotalExecutionTimeInMillis": int((queued + engine) * 1000),

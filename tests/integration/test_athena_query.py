@@ -42,7 +42,10 @@ def wait_for_job(service: Any, task_id: str, timeout: float = 30.0) -> TaskRecor
     return record
 
 
-def test_a_query_runs_to_completed_with_rows_and_statistics_from_athena_sleeping_meanwhile(stack, aws_faults):
+def test_a_query_runs_to_completed_with_rows_and_statistics_from_athena_sleeping_meanwhile(
+    stack, aws_faults, monkeypatch
+):
+    monkeypatch.setattr(strict_aws, "ATHENA_RUNNING_SECONDS", 2.5)  # still running at the first poll (after 1 s)
     strict_aws.queue_athena_result([["Lisbon", "120"], ["Porto", "75"], ["Faro", None]], COLUMNS)
     service = runtime.task_service()
     record = service.start(
@@ -67,7 +70,7 @@ def test_a_query_runs_to_completed_with_rows_and_statistics_from_athena_sleeping
 
     # Started once, then polled after Sleep: the workflow waited, no Lambda ran meanwhile.
     entered = states_entered(record.execution_arn)
-    assert entered.count("WaitBeforeNextStep") == final.step_count - 1 >= 2
+    assert entered.count("WaitBeforeNextStep") == final.step_count - 1 >= 1
     starts = aws_faults.requests["athena.StartQueryExecution"]
     assert [s["ClientRequestToken"] for s in starts] == [record.execution_name]
     # K steps, K+2 table writes (as any kind: tests/integration/test_costs.py): the query id rode along with the
