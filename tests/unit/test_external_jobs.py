@@ -141,3 +141,14 @@ def test_a_throttled_stop_is_retried_and_a_refused_one_is_logged(jobs):
     jobs.fail_with = ClientError({"Error": {"Code": "AccessDeniedException"}}, "StopQueryExecution")
     outcome = Reconciler(store, Delivery()).reconcile({"name": "t1", "status": "ABORTED"})  # type: ignore[arg-type]
     assert outcome["status"] == "cancelled"
+
+
+def test_without_an_athena_workgroup_athena_query_fails_saying_queries_are_not_set_up():
+    from longhaul.errors import QueriesUnavailable
+
+    store = Store(record(kind="athena_query"))
+    runner = StepRunner(store, blobs=None, settings=Settings(), queries=None)  # type: ignore[arg-type]
+    request = StepRequest(task_id="t1", owner="alice", kind="athena_query", params={"sql": "SELECT 1"})
+    with pytest.raises(QueriesUnavailable, match="Athena queries are not set up on this deployment"):
+        runner.run_step(request, lambda: 60_000)
+    assert store.checkpoints == []
