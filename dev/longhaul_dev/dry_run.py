@@ -38,6 +38,7 @@ UNMODELED = {
     "AWS::Cognito::UserPoolClient": ("before", "cognito-idp CreateUserPoolClient"),
     "AWS::Cognito::UserPoolDomain": ("before", "cognito-idp CreateUserPoolDomain"),
     "AWS::CodeDeploy::Application": ("before", "codedeploy CreateApplication"),
+    "AWS::Athena::WorkGroup": ("before", "athena CreateWorkGroup"),
     "AWS::ApiGatewayV2::Api": ("before+after", "apigatewayv2 CreateApi, then ReimportApi of its OpenAPI body"),
     "AWS::CloudWatch::Alarm": (
         "before+after",
@@ -240,6 +241,10 @@ def _create_before(logical: str, resource: dict[str, Any], stack: str, known: di
     elif kind == "AWS::CloudWatch::Alarm":
         name = f"{stack}-{logical}"
         known.update({logical: name, f"{logical}.Arn": f"arn:aws:cloudwatch:{REGION}:{ACCOUNT}:alarm:{name}"})
+    elif kind == "AWS::Athena::WorkGroup":
+        name = f"{stack}-queries"  # the template's ${AWS::StackName}-queries
+        boto3.client("athena", region_name=REGION).create_work_group(Name=name, Description=props["Description"])
+        known[logical] = name
     elif kind == "AWS::Lambda::Alias":
         pass  # its Ref (an ARN) is only used by resources created after the stack
     else:

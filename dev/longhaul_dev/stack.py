@@ -30,6 +30,12 @@ from longhaul_dev.template import (
 # Moto executes state machines only when told to. Its Docker-free Lambda ("use_docker": False) would echo
 # the event back without calling _invoke_lambda, so the regular backend is kept and its invoke is patched.
 MOTO_CONFIG = {"stepfunctions": {"execute_state_machine": True}}
+# The operator's choice of what athena_query may read (AthenaDatabase, AthenaDataLocation), made for the local stack:
+# a small sample table in moto's Glue, its data in moto's S3. moto runs no SQL (see strict_aws: its result queue).
+LOCAL_ATHENA_DATABASE = "longhaul_samples"
+LOCAL_ATHENA_TABLE = "trips"
+LOCAL_ATHENA_COLUMNS = (("city", "string"), ("trips", "int"), ("distance_km", "double"))
+LOCAL_ATHENA_ROWS = (("Lisbon", "120", "4.2"), ("Porto", "75", "3.1"), ("Faro", "12", "6.8"))
 FAKE_CREDENTIALS = {
     "AWS_ACCESS_KEY_ID": "testing",
     "AWS_SECRET_ACCESS_KEY": "testing",
@@ -89,6 +95,35 @@ def create_tasks_table(template: dict[str, Any], table_name: str, region: str = 
     return table_name
 
 
+def create_sample_table(bucket: str, table: str, region: str = "us-east-1") -> None:
+    """The local stack's shared data: a CSV table in moto's S3 and its definition in moto's Glue catalog."""
+    glue = boto3.client("glue", region_name=region)
+    if glue.get_databases()["DatabaseList"]:
+        return  # a second local stack in the same moto shares the sample data
+    s3 = boto3.client("s3", region_name=region)
+    s3.create_bucket(Bucket=bucket)
+    body = "\n".join(",".join(row) for row in LOCAL_ATHENA_ROWS) + "\n"
+    s3.put_object(Bucket=bucket, Key=f"{table}/{table}.csv", Body=body.encode())
+    glue.create_database(DatabaseInput={"Name": LOCAL_ATHENA_DATABASE})
+    glue.create_table(
+        DatabaseName=LOCAL_ATHENA_DATABASE,
+        TableInput={
+            "Name": table,
+            "TableType": "EXTERNAL_TABLE",
+            "StorageDescriptor": {
+                "Columns": [{"Name": name, "Type": kind} for name, kind in LOCAL_ATHENA_COLUMNS],
+                "Location": f"s3://{bucket}/{table}/",
+                "InputFormat": "org.apache.hadoop.mapred.TextInputFormat",
+                "OutputFormat": "org.apache.hadoop.hive.ql.io.HiveIgnoreKeyTextOutputFormat",
+                "SerdeInfo": {
+                    "SerializationLibrary": "org.apache.hadoop.hive.serde2.lazy.LazySimpleSerDe",
+                    "Parameters": {"field.delim": ","},
+                },
+            },
+        },
+    )
+
+
 def create_local_stack(stack_name: str = "longhaul-local", region: str = "us-east-1") -> LocalStack:
     """Create every resource the workflow needs from template.yaml's definitions and route its Lambdas here."""
     strict_aws.install()  # AgentCore's limits and clientToken, atomic DynamoDB conditional writes: as on AWS
@@ -108,6 +143,20 @@ def create_local_stack(stack_name: str = "longhaul-local", region: str = "us-eas
     boto3.client("s3", region_name=region).create_bucket(Bucket=bucket)
     resolver.refs["ResultsBucket"] = bucket
     resolver.attrs["ResultsBucket.Arn"] = f"arn:aws:s3:::{bucket}"
+
+    if not resolver.refs.get("AthenaDatabase"):
+        resolver.refs["AthenaDatabase"] = LOCAL_ATHENA_DATABASE
+        resolver.refs["AthenaDataLocation"] = f"{stack_name}-lake/{LOCAL_ATHENA_TABLE}"
+        create_sample_table(f"{stack_name}-lake", LOCAL_ATHENA_TABLE, region)
+    if resolver.condition("AthenaEnabled"):
+        group = resources["AthenaWorkGroup"]["Properties"]
+        config = resolver.resolve(group["WorkGroupConfiguration"])
+        config["BytesScannedCutoffPerQuery"] = int(config["BytesScannedCutoffPerQuery"])
+        name = resolver.resolve(group["Name"])
+        boto3.client("athena", region_name=region).create_work_group(
+            Name=name, Configuration=config, Description=resolver.resolve(group["Description"])
+        )
+        resolver.refs["AthenaWorkGroup"] = name
 
     memory_id = None
     if resolver.condition("CreateMemory"):

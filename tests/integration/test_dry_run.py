@@ -25,7 +25,12 @@ PROD = dict(
 SCENARIOS = {
     "own issuer": {"JwtIssuer": "https://idp.example.com/realms/longhaul", "AlarmEmail": "ops@example.com"},
     "prod with a user pool": {**PROD, "CreateUserPool": "true"},
-    "private demo, existing memory": {"AuthMode": "none", "ExistingMemoryId": "team_memory-AbCdEf1234"},
+    "private demo, existing memory, shared Athena data": {
+        "AuthMode": "none",
+        "ExistingMemoryId": "team_memory-AbCdEf1234",
+        "AthenaDatabase": "shared_lake",
+        "AthenaDataLocation": "team-lake/curated",
+    },
 }
 
 
@@ -41,6 +46,10 @@ def test_the_stack_creates_completely_with_every_output(scenario, monkeypatch):
         machine = boto3.client("stepfunctions", region_name=REGION).describe_state_machine(
             stateMachineArn=run.outputs["TaskWorkflowArn"]
         )
+        workgroups = {w["Name"] for w in boto3.client("athena", region_name=REGION).list_work_groups()["WorkGroups"]}
+        run_step_env = boto3.client("lambda", region_name=REGION).get_function_configuration(
+            FunctionName=run.outputs["RunStepFunctionName"]
+        )["Environment"]["Variables"]
 
     assert run.status == "CREATE_COMPLETE", run.reason
     assert set(run.outputs) == run.expected_outputs and all(run.outputs.values()), run.outputs
@@ -53,6 +62,10 @@ def test_the_stack_creates_completely_with_every_output(scenario, monkeypatch):
     definition = json.loads(machine["definition"])  # the substituted definition, as Step Functions receives it
     assert "${" not in machine["definition"] and definition["StartAt"]
     assert set(run.created_by_api.values()) <= {how for _, how in UNMODELED.values()}
+    # athena_query: a workgroup and its name in RunStep's environment only where the operator shared a database.
+    queries = "AthenaDatabase" in SCENARIOS[scenario]
+    assert (f"{run.stack_name}-queries" in workgroups) is queries
+    assert run_step_env["ATHENA_WORKGROUP"] == (f"{run.stack_name}-queries" if queries else "")
 
 
 def test_the_user_pool_is_the_issuer_when_created_in_the_stack(monkeypatch):

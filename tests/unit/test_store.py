@@ -79,6 +79,7 @@ def every_field_set() -> TaskRecord:
         "memory_event_id": "event-1",
         "memory_delivery": MemoryDelivery.FAILED,
         "memory_error": "ValidationException: too long",
+        "external_job": "5d1b7e2c-athena-query-id",
         "input_requests": {"approve": {"method": "elicitation/create", "params": {"message": "Go on?"}}},
         "input_responses": {"budget": {"action": "accept", "content": {"usd": 12.5}}},
         "input_token": "token-1",

@@ -31,6 +31,9 @@ ALLOWED_WILDCARDS = {
     ("McpEndpointFunctionRole", "CancelTasks"): "executions of TaskWorkflow only; their names (task ids) vary",
     ("SweepFunctionRole", "EndedExecutions"): "executions of TaskWorkflow only; their names (task ids) vary",
     ("McpEndpointFunctionRole", "ResumeWaitingTasks"): "states:SendTaskSuccess supports no resource-level permissions",
+    ("RunStepFunctionRole", "ReadQueryCatalog"): "Glue tables of AthenaDatabase only; their names vary",
+    ("RunStepFunctionRole", "WriteQueryResults"): "S3 objects are named by key prefix: athena/ only",
+    ("RunStepFunctionRole", "ReadQueryData"): "S3 objects are named by key prefix: AthenaDataLocation only",
 }
 # The AWS managed policies SAM attaches to the roles it generates, and why they stay.
 ALLOWED_MANAGED_POLICIES = {
@@ -127,6 +130,8 @@ def allow_statements(template: dict[str, Any]) -> Iterator[tuple[str, str, dict[
         for name, document in documents:
             statements = document["Statement"]
             for index, statement in enumerate(statements if isinstance(statements, list) else [statements]):
+                if "Fn::If" in statement:  # a statement only some deployments get: checked as if they all did
+                    statement = statement["Fn::If"][1]
                 if statement.get("Effect") == "Allow":
                     yield logical_id, statement.get("Sid", f"{name}[{index}]"), statement
 
@@ -164,6 +169,53 @@ def test_only_the_documented_managed_policies_are_attached(translated):
         for arn in resource["Properties"].get("ManagedPolicyArns", [])
     }
     assert attached <= set(ALLOWED_MANAGED_POLICIES), attached - set(ALLOWED_MANAGED_POLICIES)
+
+
+def _actions(statement: dict[str, Any]) -> list[str]:
+    actions = statement.get("Action", [])
+    return [actions] if isinstance(actions, str) else actions
+
+
+def test_athena_and_glue_access_is_where_queries_run_and_stop_only(translated):
+    # athena_query: RunStep starts, polls, reads and stops queries in the stack's workgroup, and reads the one
+    # database's catalog; reconcile and sweep may only stop queries there. Nobody else touches Athena or Glue.
+    workgroup = "arn:${AWS::Partition}:athena:${AWS::Region}:${AWS::AccountId}:workgroup/${AthenaWorkGroup}"
+    granted: dict[str, set[str]] = {}
+    for owner, _, statement in allow_statements(translated):
+        for action in _actions(statement):
+            if action.split(":")[0] in ("athena", "glue"):
+                granted.setdefault(owner, set()).add(action)
+                if action.startswith("athena:"):
+                    assert statement["Resource"] == {"Fn::Sub": workgroup}, (owner, statement)
+                else:
+                    resources = json.dumps(statement["Resource"])
+                    assert "database/${AthenaDatabase}" in resources and "*" not in resources.replace(
+                        "table/${AthenaDatabase}/*", ""
+                    ), (owner, statement)
+    assert granted == {
+        "RunStepFunctionRole": {
+            "athena:StartQueryExecution",
+            "athena:GetQueryExecution",
+            "athena:GetQueryResults",
+            "athena:StopQueryExecution",
+            "glue:GetDatabase",
+            "glue:GetTable",
+            "glue:GetTables",
+            "glue:GetPartition",
+            "glue:GetPartitions",
+        },
+        "ReconcileFunctionRole": {"athena:StopQueryExecution"},
+        "SweepFunctionRole": {"athena:StopQueryExecution"},
+    }
+
+
+def test_without_a_database_no_function_may_query():
+    resolver = Resolver(TEMPLATE)
+    assert TEMPLATE["Parameters"]["AthenaDatabase"]["Default"] == ""
+    assert resolver.condition("AthenaEnabled") is False and resolver.condition("AthenaHasData") is False
+    assert RESOURCES["AthenaWorkGroup"]["Condition"] == "AthenaEnabled"
+    resolver.refs.update(AthenaDatabase="sales", AthenaDataLocation="lake/sales")
+    assert resolver.condition("AthenaEnabled") is True and resolver.condition("AthenaHasData") is True
 
 
 def test_functions_use_statements_not_broad_policy_templates():

@@ -23,7 +23,9 @@ class RecordingStore:
     def mark_started(self, task_id: str) -> None:
         self.progress.append((0.0, "started"))
 
-    def record_step(self, task_id: str, step_count: int, progress: tuple[float, str] | None = None) -> None:
+    def record_step(
+        self, task_id: str, step_count: int, progress: tuple[float, str] | None = None, external_job: str | None = None
+    ) -> None:
         self.steps.append(step_count)
         if progress is not None:
             self.progress.append(progress)

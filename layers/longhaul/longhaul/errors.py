@@ -74,3 +74,11 @@ class InputNotFound(LonghaulError):
     def __init__(self, key: str):
         super().__init__(f"Input {key!r} not found: upload it with create_upload_url and pass the input_key it returns")
         self.key = key
+
+
+class QueryFailed(LonghaulError):
+    """An Athena query ended FAILED or CANCELLED, or Athena refused to run it; the message is Athena's reason."""
+
+
+class QueriesUnavailable(LonghaulError):
+    """This deployment has no Athena workgroup configured (ATHENA_WORKGROUP), so no query can run."""

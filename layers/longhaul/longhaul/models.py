@@ -88,6 +88,9 @@ class TaskRecord(BaseModel):
     memory_event_id: str | None = None
     memory_delivery: MemoryDelivery | None = None
     memory_error: str | None = None
+    # A job this task started elsewhere (e.g. an Athena query execution id), saved with the step that started it:
+    # when the task is cancelled, fails or times out, the reconciler hands it to the kind's cancel hook.
+    external_job: str | None = None
 
     @field_validator("error_message", mode="before")
     @classmethod

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 from longhaul.settings import get_settings, settings_for
 
 if TYPE_CHECKING:
+    from longhaul.adapters.athena import AthenaQueries
     from longhaul.adapters.dynamodb import DynamoTaskStore
     from longhaul.adapters.s3 import S3Blobs
     from longhaul.adapters.stepfunctions import StepFunctionsWorkflow
@@ -40,6 +41,17 @@ def _workflow() -> StepFunctionsWorkflow:
 
 
 @lru_cache(maxsize=1)
+def _athena() -> AthenaQueries | None:
+    """The athena_query kind's engine; None where the deployment set no workgroup (the kind then says so)."""
+    from longhaul.adapters.athena import AthenaQueries
+
+    settings = get_settings()
+    if not settings.athena_workgroup:
+        return None
+    return AthenaQueries(settings.athena_workgroup, settings.athena_database, settings.results_bucket_name)
+
+
+@lru_cache(maxsize=1)
 def task_service() -> TaskService:
     from longhaul.tasks import TaskService
 
@@ -50,7 +62,7 @@ def task_service() -> TaskService:
 def step_runner() -> StepRunner:
     from longhaul.worker import StepRunner
 
-    return StepRunner(_store(), _blobs(), settings_for("run_step"))
+    return StepRunner(_store(), _blobs(), settings_for("run_step"), _athena())
 
 
 @lru_cache(maxsize=1)
@@ -67,7 +79,7 @@ def reconciler() -> Reconciler:
     from longhaul.worker import Reconciler
 
     settings_for("reconcile")
-    return Reconciler(_store(), outcome_delivery())
+    return Reconciler(_store(), outcome_delivery(), _athena())
 
 
 @lru_cache(maxsize=1)
@@ -79,6 +91,6 @@ def sweeper() -> Sweeper:
 
 def reset() -> None:
     """Forget every built object and the settings (tests and the local stack change the environment)."""
-    getters = (_store, _blobs, _workflow, task_service, step_runner, outcome_delivery, reconciler, sweeper)
+    getters = (_store, _blobs, _workflow, _athena, task_service, step_runner, outcome_delivery, reconciler, sweeper)
     for getter in (*getters, get_settings):
         getter.cache_clear()

@@ -41,6 +41,10 @@ class Settings(BaseModel):
     jwt_issuer: str = Field(default="", alias="JWT_ISSUER")
     jwt_audience: str = Field(default="", alias="JWT_AUDIENCE")
     jwt_jwks_url: str = Field(default="", alias="JWT_JWKS_URL")
+    # The athena_query kind: the workgroup its queries run in (with its scan limit) and the one database they read.
+    # Empty workgroup: no queries on this deployment (the kind fails with QueriesUnavailable).
+    athena_workgroup: str = Field(default="", alias="ATHENA_WORKGROUP")
+    athena_database: str = Field(default="", alias="ATHENA_DATABASE")
 
     model_config = {"populate_by_name": True, "extra": "ignore"}
 

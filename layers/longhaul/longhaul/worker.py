@@ -21,6 +21,7 @@ from longhaul import memory
 from longhaul.errors import (
     LonghaulError,
     ProgressWentBackwards,
+    QueriesUnavailable,
     ResultTooLarge,
     StepLimitExceeded,
     TaskAlreadyTerminal,
@@ -41,11 +42,13 @@ from longhaul.models import (
     utc_now,
 )
 from longhaul.observability import logger, metrics
+from longhaul.queries import OwnerQueries, Queries, QueryEngine
 from longhaul.settings import Settings
 
 MAX_CURSOR_BYTES = 32 * 1024
 MAX_SLEEP_SECONDS = 7 * 24 * 3600
 MAX_RESULT_BYTES = 100 * 1024 * 1024
+MAX_JOB_ID_CHARS = 1024
 
 
 class CursorTooLarge(LonghaulError):
@@ -56,7 +59,13 @@ class WorkerStore(Protocol):
     def get_unscoped(self, task_id: str) -> TaskRecord: ...
     def report_progress(self, task_id: str, fraction: float, message: str) -> None: ...
     def mark_started(self, task_id: str) -> None: ...
-    def record_step(self, task_id: str, step_count: int, progress: tuple[float, str] | None = None) -> None: ...
+    def record_step(
+        self,
+        task_id: str,
+        step_count: int,
+        progress: tuple[float, str] | None = None,
+        external_job: str | None = None,
+    ) -> None: ...
     def complete(
         self,
         task_id: str,
@@ -104,6 +113,31 @@ def transient_as_retryable(action: str) -> Iterator[None]:
         raise
 
 
+def _owner_queries(engine: QueryEngine | None, owner: str) -> Queries:
+    if engine is None:
+        raise QueriesUnavailable(
+            "Athena queries are not set up on this deployment (no ATHENA_WORKGROUP); ask its operator"
+        )
+    return OwnerQueries(engine, owner)
+
+
+class _CancelContext:
+    """The CancelContext a kind's cancel hook gets."""
+
+    def __init__(self, task_id: str, owner: str, queries: QueryEngine | None):
+        self.task_id = task_id
+        self._owner = owner
+        self._engine = queries
+
+    @property
+    def logger(self) -> Any:
+        return logger
+
+    @property
+    def queries(self) -> Queries:
+        return _owner_queries(self._engine, self._owner)
+
+
 class _StepContext:
     """The StepContext a kind's step function gets: progress goes to the task record at most once per
     ``min_interval`` seconds (a kind may report per item; the table should not pay per item), and the latest
@@ -117,6 +151,8 @@ class _StepContext:
         deadline: float,
         min_interval: float,
         inputs: InputReader,
+        owner: str = "",
+        queries: QueryEngine | None = None,
     ):
         self._store = store
         self.inputs = inputs  # the task owner's inputs only
@@ -124,9 +160,13 @@ class _StepContext:
         self._step_number = step_number
         self._deadline = deadline
         self._min_interval = min_interval
+        self._owner = owner
+        self._engine = queries
         # A step shorter than the interval writes its progress only with its checkpoint: one write per step.
         self._last_write = time.monotonic()
         self._pending: tuple[float, str] | None = None
+        self._job: str | None = None
+        self._record: TaskRecord | None = None
 
     @property
     def task_id(self) -> str:
@@ -165,19 +205,44 @@ class _StepContext:
     def logger(self) -> Any:
         return logger  # the handler binds the task id as the correlation id of every line
 
+    def _read_record(self) -> TaskRecord:
+        # Read lazily, once: only a kind that needs what the record holds pays for the read.
+        if self._record is None:
+            self._record = self._store.get_unscoped(self._task_id)
+        return self._record
+
     @property
     def input_responses(self) -> dict[str, Any]:
-        # Read lazily: only a kind that asked for input pays for the read.
         if not hasattr(self, "_input_responses"):
-            self._input_responses = dict(self._store.get_unscoped(self._task_id).input_responses or {})
+            self._input_responses = dict(self._read_record().input_responses or {})
         return self._input_responses
+
+    @property
+    def client_token(self) -> str:
+        # The execution name (<task id>-<incarnation>): a task id reused after its record expired gets a new one.
+        return self._read_record().execution_name or self._task_id
+
+    @property
+    def queries(self) -> Queries:
+        return _owner_queries(self._engine, self._owner)
+
+    def track_external_job(self, job_id: str) -> None:
+        if not isinstance(job_id, str) or not 0 < len(job_id) <= MAX_JOB_ID_CHARS:
+            raise ValueError(f"an external job id is a string of 1-{MAX_JOB_ID_CHARS} characters")
+        self._job = job_id
+
+    def take_job(self) -> str | None:
+        """The external job this step started, if any (saved with the checkpoint)."""
+        job, self._job = self._job, None
+        return job
 
 
 class StepRunner:
-    def __init__(self, store: WorkerStore, blobs: ResultBlobs, settings: Settings):
+    def __init__(self, store: WorkerStore, blobs: ResultBlobs, settings: Settings, queries: QueryEngine | None = None):
         self.store = store
         self.blobs = blobs
         self.settings = settings
+        self.queries = queries
 
     def run_step(self, request: StepRequest, remaining_ms: Callable[[], int]) -> StepOutcome:
         """Run one chunk of the task within the Lambda's remaining time and say what the workflow does next.
@@ -215,19 +280,28 @@ class StepRunner:
             deadline,
             self.settings.progress_min_interval_seconds,
             OwnerInputs(self.blobs, request.owner),
+            request.owner,
+            self.queries,
         )
         started = time.perf_counter()
         with transient_as_retryable(f"Step {step_number} hit a temporary AWS error"):
             outcome = kind.step(params, request.cursor, ctx)
         metrics.add_metric(name="StepDuration", unit="Milliseconds", value=(time.perf_counter() - started) * 1000)
         last_progress = ctx.take_pending()
+        job = ctx.take_job()
 
         if isinstance(outcome, Done):
             self._complete(request, step_number, outcome.result, last_progress[1] if last_progress else None)
             return StepOutcome(outcome="done", step_count=step_number)
-        with transient_as_retryable("The step's checkpoint could not be saved"):
-            # One write: the step count and the step's last progress.
-            self.store.record_step(request.task_id, step_number, last_progress)
+        try:
+            with transient_as_retryable("The step's checkpoint could not be saved"):
+                # One write: the step count, the step's last progress and the job it started elsewhere.
+                self.store.record_step(request.task_id, step_number, last_progress, external_job=job)
+        except TaskAlreadyTerminal:
+            # Cancelled while this step started a job: the reconciler cannot know the job, so stop it here.
+            if job is not None and kind.cancel is not None:
+                kind.cancel(job, _CancelContext(request.task_id, request.owner, self.queries))
+            raise
         if isinstance(outcome, Continue):
             return StepOutcome(outcome="continue", cursor=_checked_cursor(outcome.cursor), step_count=step_number)
         if isinstance(outcome, Sleep):
@@ -354,11 +428,13 @@ _ENDED_OUTSIDE_CATCH = {
 
 
 class Reconciler:
-    """Makes a record terminal when its execution ended outside the workflow's own Catch, then delivers it."""
+    """Makes a record terminal when its execution ended outside the workflow's own Catch, delivers it, and stops
+    the job the task started elsewhere (its kind's cancel hook), if any."""
 
-    def __init__(self, store: WorkerStore, delivery: OutcomeDelivery):
+    def __init__(self, store: WorkerStore, delivery: OutcomeDelivery, queries: QueryEngine | None = None):
         self.store = store
         self.delivery = delivery
+        self.queries = queries
 
     def reconcile(self, detail: dict[str, Any]) -> dict[str, Any]:
         """For an EventBridge "Execution Status Change" detail (name, executionArn, status, error, cause)."""
@@ -376,7 +452,32 @@ class Reconciler:
             return {"task_id": task_id, "changed": False, "reason": f"status {execution_status} needs nothing"}
         changed = self._end(record, execution_status, detail.get("error"), detail.get("cause"))
         self.delivery.deliver(task_id)
+        self._stop_external_job(record)
         return {"task_id": task_id, "changed": changed, "status": self.store.get_unscoped(task_id).status.value}
+
+    def _stop_external_job(self, record: TaskRecord) -> None:
+        """The execution ended, so nothing will poll the task's job again: stop it (safe to repeat: a redelivered
+        event stops an already stopped job). A transient failure raises, so the invocation is retried (ending and
+        delivering are idempotent); any other is logged, and the job runs into its own limits."""
+        if record.external_job is None:
+            return
+        try:
+            kind = get_kind(record.kind)
+        except LonghaulError:
+            logger.error("the kind of a task with an external job is gone", extra={"kind": record.kind})
+            return
+        if kind.cancel is None:
+            return
+        try:
+            with transient_as_retryable("The task's external job could not be stopped"):
+                kind.cancel(record.external_job, _CancelContext(record.task_id, record.owner, self.queries))
+        except TransientStepError:
+            raise
+        except Exception:
+            metrics.add_metric(name="ExternalJobStopFailed", unit="Count", value=1)
+            logger.exception("the task's external job could not be stopped", extra={"job": record.external_job})
+            return
+        metrics.add_metric(name="ExternalJobStopped", unit="Count", value=1)
 
     def _end(self, record: TaskRecord, execution_status: str, error: str | None, cause: str | None) -> bool:
         default_error, default_message = _ENDED_OUTSIDE_CATCH[execution_status]

@@ -243,14 +243,23 @@ class DynamoTaskStore(AwsAdapter):
             {":m": _s("started")},
         )
 
-    def record_step(self, task_id: str, step_count: int, progress: tuple[float, str] | None = None) -> None:
-        """Count a finished step, with the step's last progress in the same write. The count only moves forward (a
-        retried step does not count twice), and so does progress."""
+    def record_step(
+        self,
+        task_id: str,
+        step_count: int,
+        progress: tuple[float, str] | None = None,
+        external_job: str | None = None,
+    ) -> None:
+        """Count a finished step, with the step's last progress and the external job it started (if any) in the
+        same write. The count only moves forward (a retried step does not count twice), and so does progress."""
         update, condition = (
             "SET step_count = :n, updated_at = :now",
             f"{IS_ACTIVE} AND (attribute_not_exists(step_count) OR step_count < :n)",
         )
         values: dict[str, Any] = {":n": _n(step_count)}
+        if external_job is not None:
+            update += ", external_job = :job"
+            values[":job"] = _s(external_job)
         if progress is not None:
             update += ", progress = :p, message = :m"
             condition += " AND progress <= :p"
@@ -261,7 +270,7 @@ class DynamoTaskStore(AwsAdapter):
             if not _conditional_failed(error):
                 raise
             if progress is not None:  # progress went backwards, or a retried step: count it without the progress
-                self.record_step(task_id, step_count)
+                self.record_step(task_id, step_count, external_job=external_job)
 
     def complete(
         self,

@@ -14,10 +14,10 @@ import os
 import re
 
 from longhaul.errors import UnknownTaskKind
-from longhaul.kinds.base import Continue, Done, Sleep, StepContext, StepResult, TaskKind, task_kind
+from longhaul.kinds.base import CancelContext, Continue, Done, Sleep, StepContext, StepResult, TaskKind, task_kind
 
 KINDS_ENV = "LONGHAUL_KINDS"
-BUILTIN_MODULES = ("longhaul.kinds.model_training", "longhaul.kinds.csv_profile")
+BUILTIN_MODULES = ("longhaul.kinds.model_training", "longhaul.kinds.csv_profile", "longhaul.kinds.athena_query")
 # MCP tool names: 1-128 characters of letters, digits, '_', '-' and '.'.
 TOOL_NAME = re.compile(r"[A-Za-z0-9_.-]{1,128}")
 # The endpoint's own tools: a kind by one of these names would hide it.
@@ -106,6 +106,7 @@ def all_kinds() -> list[TaskKind]:
 load_configured()
 
 __all__ = [
+    "CancelContext",
     "Continue",
     "Done",
     "KindModuleError",

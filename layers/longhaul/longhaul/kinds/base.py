@@ -14,6 +14,7 @@ from longhaul.errors import InvalidTaskParams
 
 if TYPE_CHECKING:
     from longhaul.inputs import InputReader
+    from longhaul.queries import Queries
 
 
 @dataclass(frozen=True)
@@ -103,6 +104,36 @@ class StepContext(Protocol):
         "cancel", "content": {...}}`` (content only with accept). Read from the task record when first used."""
         ...
 
+    @property
+    def client_token(self) -> str:
+        """Unique to this run of the task (its execution name): pass it as the client token of a service that
+        deduplicates starts, so a retried step finds the job it started instead of starting a second one."""
+        ...
+
+    @property
+    def queries(self) -> Queries:
+        """Athena SQL queries in the operator's workgroup and database, run as the task's owner (results under
+        their own prefix). Raises ``QueriesUnavailable`` where the deployment configured none."""
+        ...
+
+    def track_external_job(self, job_id: str) -> None:
+        """Say this step started a job elsewhere: its id is saved with the step's checkpoint (no extra write), and
+        if the task is cancelled, fails or times out, the kind's ``cancel`` hook is called with it."""
+        ...
+
+
+class CancelContext(Protocol):
+    """What a kind's ``cancel`` hook gets: enough to stop the job, as the task's owner."""
+
+    @property
+    def task_id(self) -> str: ...
+
+    @property
+    def logger(self) -> Any: ...
+
+    @property
+    def queries(self) -> Queries: ...
+
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -139,6 +170,9 @@ class TaskKind(Generic[P]):
     # Questions a 2026-07-28 client answers before the task is created (multi round-trip requests): each accepted
     # answer's content fills in tool arguments the caller left out. E.g. {"user_name": Elicit(..., {name})}.
     ask_before_start: dict[str, Elicit] | None = None
+    # Stops a job the task started elsewhere (the id a step passed to ctx.track_external_job) when the task is
+    # cancelled, fails or times out. Must be safe to call more than once and for a job that already ended.
+    cancel: Callable[[str, CancelContext], None] | None = None
 
     def parse_params(self, raw: dict[str, Any]) -> P:
         """The kind's params from a start request, strictly (see ``parse_strict``): every kind gets the same rules."""
@@ -163,12 +197,14 @@ def task_kind(
     poll_interval_seconds: int = 5,
     task_support: Literal["optional", "required"] = "optional",
     ask_before_start: dict[str, Elicit] | None = None,
+    cancel: Callable[[str, CancelContext], None] | None = None,
 ) -> Callable[[Callable[[Any, Any, StepContext], StepResult]], TaskKind[Any]]:
     """Make a task kind of a typed step function: ``def render(params: RenderParams, cursor, ctx) -> StepResult``.
 
     The params model is the first parameter's annotation, the name the function's (unless given), and the
     description - what the model reads to choose the tool - the function's docstring. The module that defines it
-    is named in LONGHAUL_KINDS, and the kind becomes an MCP tool.
+    is named in LONGHAUL_KINDS, and the kind becomes an MCP tool. ``cancel(job_id, ctx)`` stops a job the task
+    started elsewhere (see ``StepContext.track_external_job``).
     """
 
     def make(step: Callable[[Any, Any, StepContext], StepResult]) -> TaskKind[Any]:
@@ -191,6 +227,7 @@ def task_kind(
             poll_interval_seconds=poll_interval_seconds,
             task_support=task_support,
             ask_before_start=ask_before_start,
+            cancel=cancel,
         )
 
     return make
