@@ -179,9 +179,7 @@ class TasksExtension(Extension):
         return [
             ToolBinding(
                 respond_to_task,
-                kwargs={
-                    "annotations": ToolAnnotations(destructive_hint=False, idempotent_hint=True)
-                },
+                kwargs={"annotations": ToolAnnotations(destructive_hint=False, idempotent_hint=True)},
             )
         ]
 
