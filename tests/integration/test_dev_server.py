@@ -116,9 +116,9 @@ async def test_a_task_runs_to_completion_and_its_result_reaches_memory(dev):
         tools = {tool.name for tool in (await client.list_tools()).tools}
         assert {"model_training", "get_task_status", "get_task_result", "cancel_task", "list_tasks"} <= tools
 
-        handle = await call(
-            client, "model_training", {"epochs": 3, "epoch_seconds": 0.4, "session_id": "alice-session-1"}
-        )
+        # A checkpoint per epoch: in a longer step progress is written every PROGRESS_MIN_INTERVAL_SECONDS (5 s).
+        arguments = {"epochs": 3, "epoch_seconds": 0.4, "checkpoint_seconds": 0, "session_id": "alice-session-1"}
+        handle = await call(client, "model_training", arguments)
         status, seen = await wait_until_done(client, handle["task_id"])
         result = await call(client, "get_task_result", {"task_id": handle["task_id"]})
 

@@ -39,7 +39,7 @@ FIELDS = [
     "epoch_seconds",
     "learning_rate",
     "model_name",
-    "epochs_per_step",
+    "checkpoint_seconds",
     "input_key",
     "delimiter",
     "chunk_bytes",

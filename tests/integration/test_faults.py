@@ -87,6 +87,12 @@ def memory_texts(stack, record: TaskRecord) -> list[str]:
     ]
 
 
+# One epoch per step, so a StopExecution lands between steps: moto reports ABORTED only once the state in flight
+# returns, and a step working its whole time budget would have completed the task by then. (On AWS the execution
+# ends at once and reconcile marks the record while the orphaned step runs on to its next progress write.)
+STOPPABLE_TRAINING = {"epochs": 50, "epoch_seconds": 0.2, "checkpoint_seconds": 0}
+
+
 def wait_until_started(record: TaskRecord) -> None:
     """Until the first step reported progress (stopping an execution moto has only just started can crash moto)."""
     deadline = time.monotonic() + 30
@@ -313,7 +319,7 @@ def test_cancel_mid_step(stack, scenario):
 
 @pytest.mark.reliability(fault="an operator calls StopExecution", expected="cancelled through reconcile; delivered")
 def test_manual_stop_execution(stack, scenario):
-    record = start("model_training", {"epochs": 50, "epoch_seconds": 0.2})
+    record = start("model_training", STOPPABLE_TRAINING)
     wait_until_started(record)
     boto3.client("stepfunctions").stop_execution(executionArn=record.execution_arn, error="Operator", cause="stop")
     final, execution = finish(record)
@@ -325,7 +331,7 @@ def test_manual_stop_execution(stack, scenario):
     fault="the execution times out (EventBridge: TIMED_OUT)", expected="failed States.Timeout; delivered"
 )
 def test_execution_timeout(stack, scenario):
-    record = start("model_training", {"epochs": 50, "epoch_seconds": 0.2})
+    record = start("model_training", STOPPABLE_TRAINING)
     wait_until_started(record)
     boto3.client("stepfunctions").stop_execution(executionArn=record.execution_arn)
     wait_for_execution(record.execution_arn)
@@ -458,8 +464,8 @@ def test_crash_between_put_and_start_execution_is_swept(stack, kinds, aws_faults
     expected="the next sweep reconciles the record to cancelled and delivers it",
 )
 def test_lost_reconcile_event_is_swept(stack, scenario):
-    record = start("model_training", {"epochs": 50, "epoch_seconds": 0.2})
-    healthy = start("model_training", {"epochs": 50, "epoch_seconds": 0.2})
+    record = start("model_training", STOPPABLE_TRAINING)
+    healthy = start("model_training", STOPPABLE_TRAINING)
     wait_until_started(record)
     boto3.client("stepfunctions").stop_execution(executionArn=record.execution_arn)
     wait_for_execution(record.execution_arn)  # and no event delivered

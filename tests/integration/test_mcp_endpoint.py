@@ -121,7 +121,7 @@ def test_tool_schema_is_the_kinds_params_flat_with_start_options(stack, endpoint
     assert props["epochs"]["minimum"] == 1
     assert "immediately" in tool["description"]
     # On 2025-11-25 the tool may also run as a native task, whose result is the kind's: no handle schema there
-    # (docs/tasks.md); 2026-07-28 listings keep it (tests/integration/test_tasks_2025.py).
+    # (docs/tasks.md); no tool publishes one at all (tests/integration/test_tools_list.py).
     assert "outputSchema" not in tool and tool["execution"] == {"taskSupport": "optional"}
 
 

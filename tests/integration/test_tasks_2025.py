@@ -97,7 +97,7 @@ def test_task_kind_tools_are_optional_and_the_status_tools_forbidden(rpc):
         assert "execution" not in tools[name]
 
     modern = {t["name"]: t for t in rpc("tools/list", version="2026-07-28")["result"]["tools"]}
-    assert "execution" not in modern["model_training"] and "outputSchema" in modern["model_training"]
+    assert "execution" not in modern["model_training"]
 
 
 def test_a_task_call_answers_the_nested_create_task_result_and_runs_to_its_result(rpc, stack):

@@ -45,7 +45,9 @@ def history_types(execution_arn: str) -> list[str]:
 
 def test_model_training_runs_many_steps_to_completed_with_rising_progress_and_one_memory_event(stack):
     service = runtime.task_service()
-    record = service.start("alice", "model_training", {"epochs": 4, "epoch_seconds": 0.3}, session_id="agent-session-1")
+    # checkpoint_seconds 0: a checkpoint (a workflow step) after every epoch, where the default is one long step.
+    params = {"epochs": 4, "epoch_seconds": 0.3, "checkpoint_seconds": 0}
+    record = service.start("alice", "model_training", params, session_id="agent-session-1")
     assert service.get("alice", record.task_id).status == TaskStatus.WORKING  # readable before any step ran
 
     seen: list[float] = []
@@ -123,7 +125,8 @@ def test_a_permanent_error_fails_the_task_with_its_type_and_message(stack, regis
 
 def test_stopping_the_execution_ends_the_task_cancelled_through_reconcile(stack):
     service = runtime.task_service()
-    record = service.start("alice", "model_training", {"epochs": 50, "epoch_seconds": 0.2})
+    # One epoch per step: the step in flight when the execution stops ends soon after, within this test.
+    record = service.start("alice", "model_training", {"epochs": 50, "epoch_seconds": 0.2, "checkpoint_seconds": 0})
     deadline = time.monotonic() + 30
     while service.get("alice", record.task_id).progress == 0 and time.monotonic() < deadline:
         time.sleep(0.05)
@@ -145,7 +148,7 @@ def test_stopping_the_execution_ends_the_task_cancelled_through_reconcile(stack)
 
 def test_cancel_task_marks_cancelled_and_stops_the_execution(stack):
     service = runtime.task_service()
-    record = service.start("alice", "model_training", {"epochs": 50, "epoch_seconds": 0.2})
+    record = service.start("alice", "model_training", {"epochs": 50, "epoch_seconds": 0.2, "checkpoint_seconds": 0})
     cancelled = service.cancel("alice", record.task_id)
     assert cancelled.status == TaskStatus.CANCELLED
     assert wait_for_execution(record.execution_arn)["status"] in ("ABORTED", "SUCCEEDED", "FAILED")
@@ -191,7 +194,7 @@ def test_a_task_past_its_step_limit_fails_cleanly_before_the_history_limit(stack
     monkeypatch.setenv("MAX_STEPS_PER_TASK", "2")
     runtime.reset()
     service = runtime.task_service()
-    record = service.start("alice", "model_training", {"epochs": 5, "epoch_seconds": 0})
+    record = service.start("alice", "model_training", {"epochs": 5, "epoch_seconds": 0, "checkpoint_seconds": 0})
     assert wait_for_execution(record.execution_arn)["status"] == "FAILED"
 
     final = service.get("alice", record.task_id)
@@ -204,8 +207,10 @@ def test_csv_profile_profiles_an_uploaded_file_in_checkpointed_chunks(stack):
     service = runtime.task_service()
     key, _, _ = service.upload_url("alice", "readings.csv")
     boto3.client("s3").put_object(Bucket=stack.bucket_name, Key=key, Body=f"id,value,flag\n{rows}")
-    record = service.start("alice", "csv_profile", {"input_key": key, "chunk_bytes": 4096})
+    # A checkpoint after every 16 KiB read: the statistics and the unfinished line carry over three times.
+    record = service.start("alice", "csv_profile", {"input_key": key, "chunk_bytes": 16384, "checkpoint_seconds": 0})
     assert wait_for_execution(record.execution_arn)["status"] == "SUCCEEDED"
+    assert service.get("alice", record.task_id).step_count == 3
 
     _, result, _ = service.result("alice", record.task_id)
     assert result["rows"] == 3000

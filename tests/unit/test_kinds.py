@@ -44,16 +44,53 @@ def test_a_second_kind_with_a_taken_name_is_refused():
         kinds.register(clash)
 
 
-def test_model_training_checkpoints_every_epoch_and_finishes_with_a_result():
-    params = TRAINING.parse_params({"epochs": 3, "epoch_seconds": 0})
-    ctx, cursor, outcomes = FakeContext(), None, []
+def train(arguments: dict, ctx: FakeContext | None = None) -> tuple[list[int], Done, FakeContext]:
+    """Every step of a model_training task: the epoch each checkpoint (Continue) left off at, and the outcome."""
+    params = TRAINING.parse_params(arguments)
+    ctx, cursor, checkpoints = ctx or FakeContext(), None, []
     while not isinstance(outcome := TRAINING.step(params, cursor, ctx), Done):
         assert isinstance(outcome, Continue)
-        outcomes.append(outcome)
+        checkpoints.append(outcome.cursor["epoch"])
         cursor = outcome.cursor
-    assert [c.cursor["epoch"] for c in outcomes] == [1, 2]
-    assert [round(f, 3) for f, _ in ctx.reports] == [0.333, 0.667, 1.0]
+    return checkpoints, outcome, ctx
+
+
+def test_model_training_works_its_whole_time_budget_in_one_step_by_default():
+    checkpoints, outcome, ctx = train({"epochs": 3, "epoch_seconds": 0})
+    assert checkpoints == []  # one step: no checkpoint before the result
+    assert [round(f, 3) for f, _ in ctx.reports] == [0.333, 0.667, 1.0]  # progress per epoch all the same
     assert outcome.result["epochs"] == 3 and outcome.result["final_loss"] < outcome.result["loss_history_tail"][0]
+
+
+def test_model_training_checkpoints_every_epoch_with_checkpoint_seconds_zero_and_ends_alike():
+    checkpoints, outcome, ctx = train({"epochs": 3, "epoch_seconds": 0, "checkpoint_seconds": 0})
+    assert checkpoints == [1, 2]
+    assert [round(f, 3) for f, _ in ctx.reports] == [0.333, 0.667, 1.0]
+    assert outcome.result == train({"epochs": 3, "epoch_seconds": 0})[1].result
+
+
+def test_model_training_checkpoints_once_it_worked_checkpoint_seconds():
+    # 8 epochs of 0.05 s, a checkpoint after 0.18 s of work: about 4 epochs per step, never one per step.
+    checkpoints, outcome, _ = train({"epochs": 8, "epoch_seconds": 0.05, "checkpoint_seconds": 0.18})
+    steps = [b - a for a, b in zip([0, *checkpoints], [*checkpoints, 8], strict=True)]
+    assert 1 <= len(checkpoints) <= 3 and min(steps) >= 1 and max(steps) >= 3, steps
+    assert outcome.result["epochs"] == 8
+
+
+class ShrinkingBudget(FakeContext):
+    """A step whose time budget runs out: each look at the clock finds 10 ms less."""
+
+    def remaining_seconds(self) -> float:
+        self.seconds_left -= 0.01
+        return self.seconds_left
+
+
+def test_model_training_checkpoints_when_another_epoch_would_not_fit_the_time_budget():
+    # 10 ms epochs: 25 and 15 ms left after the first two fit another, 5 ms after the third does not; from then
+    # on each step trains one epoch (a step always does at least one), and the last needs no checkpoint.
+    checkpoints, outcome, _ = train({"epochs": 5, "epoch_seconds": 0.01}, ShrinkingBudget(seconds_left=0.035))
+    assert checkpoints == [3, 4]
+    assert outcome.result["epochs"] == 5
 
 
 def test_model_training_rejects_bad_params_with_field_names():
@@ -82,9 +119,11 @@ CSV = b"city,temp,note\n" + b"".join(f"c{i},{i % 7}.5,{'' if i % 3 else 'n'}\n".
 ALICE_CSV = input_key("alice", "cities.csv")
 
 
-def run_profile(seconds_left: float, owner: str = "alice", key: str = ALICE_CSV) -> tuple[dict, int, FakeBucket]:
+def run_profile(
+    seconds_left: float, owner: str = "alice", key: str = ALICE_CSV, **arguments: object
+) -> tuple[dict, int, FakeBucket]:
     blobs = FakeBucket({ALICE_CSV: CSV})
-    params = csv_kind.csv_profile.parse_params({"input_key": key, "chunk_bytes": 1024})
+    params = csv_kind.csv_profile.parse_params({"input_key": key, "chunk_bytes": 1024, **arguments})
     ctx, cursor, steps = FakeContext(seconds_left, OwnerInputs(blobs, owner)), None, 0
     while True:
         steps += 1
@@ -103,6 +142,12 @@ def test_csv_profile_resumed_chunk_by_chunk_matches_one_pass():
     temp = one_pass["columns"]["temp"]
     assert (temp["numeric"], temp["min"], temp["max"]) == (500, 0.5, 6.5)
     assert one_pass["columns"]["note"]["empty"] == 500 - 167
+
+
+def test_csv_profile_checkpoints_every_chunk_with_checkpoint_seconds_zero():
+    every_chunk, steps, blobs = run_profile(seconds_left=600, checkpoint_seconds=0)
+    assert steps == len(blobs.reads) >= 5
+    assert every_chunk == run_profile(seconds_left=600)[0]
 
 
 def test_csv_profile_reads_only_its_owners_inputs_and_foreign_answers_like_missing():

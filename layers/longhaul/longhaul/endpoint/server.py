@@ -18,9 +18,10 @@ from mcp.server.mcpserver.tools import Tool
 from mcp.server.mcpserver.utilities.func_metadata import ArgModelBase
 from mcp.shared.exceptions import MCPError
 from mcp_types import CallToolResult, ToolAnnotations
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, WithJsonSchema, create_model
 
 from longhaul import __version__, runtime
+from longhaul.endpoint.listing import published
 from longhaul.endpoint.tasks_ext import (
     TasksExtension,
     no_prompts_or_resources_middleware,
@@ -81,17 +82,23 @@ def _poll_interval(kind_name: str) -> int:
 
 # ---------------------------------------------------------------- one start tool per task kind
 
+# Annotations say only what differs from the spec's defaults (readOnlyHint false, destructiveHint true,
+# idempotentHint false, openWorldHint true); the tool's title is not repeated in them.
+STARTS = ToolAnnotations(destructive_hint=False)
+READ_ONLY = ToolAnnotations(read_only_hint=True)
+START_SUFFIX = "Runs in the background: returns a task_id immediately; poll get_task_status, then get_task_result."
+
 
 class _StartOptions(BaseModel):
     session_id: str | None = Field(
         default=None,
-        description="Agent session (AgentCore Memory session id) that should receive the result when the task ends.",
+        description="Agent memory session to receive the result",
     )
     idempotency_key: str | None = Field(
         default=None,
         min_length=1,
         max_length=128,
-        description="Retry-safe key: starting again with the same key returns the same task instead of a new one.",
+        description="Retry-safe: the same key returns the same task",
     )
 
 
@@ -113,7 +120,7 @@ def start_tool(kind: TaskKind) -> Tool:
     )
     option_names = set(_StartOptions.model_fields)
 
-    async def start(arguments: dict[str, Any], ctx: Context) -> TaskHandle:
+    async def start(arguments: dict[str, Any], ctx: Context) -> CallToolResult:
         owner = principal(ctx)
         try:
             values = parse_strict(arguments_model, arguments).model_dump(exclude_unset=True)
@@ -123,7 +130,7 @@ def start_tool(kind: TaskKind) -> Tool:
             raise ToolError(str(error)) from None
         options = {name: values.pop(name, None) for name in option_names}
         record = await _call(runtime.task_service().start, owner, kind.name, values, **options)
-        return TaskHandle(
+        handle = TaskHandle(
             task_id=record.task_id,
             kind=record.kind,
             status=record.status,
@@ -134,21 +141,19 @@ def start_tool(kind: TaskKind) -> Tool:
                 f"{kind.poll_interval_seconds}s (or call wait_for_task), then call get_task_result."
             ),
         )
+        return tool_result(handle)
 
     tool = Tool.from_function(
         start,
         name=kind.name,
         title=kind.title,
-        description=kind.description
-        + " Returns immediately with a task_id; follow up with get_task_status or wait_for_task, then get_task_result.",
-        annotations=ToolAnnotations(
-            title=kind.title, read_only_hint=False, destructive_hint=False, idempotent_hint=False, open_world_hint=True
-        ),
+        description=f"{kind.description} {START_SUFFIX}",
+        annotations=STARTS,
     )
     # The SDK reads the argument model and schema live: publish the kind's flat schema, closed to other names.
     tool.fn_metadata.arg_model = _PassThroughArguments
     tool.parameters = {**arguments_model.model_json_schema(), "additionalProperties": False}
-    return tool
+    return published(tool)
 
 
 mcp = MCPServer(
@@ -165,23 +170,23 @@ mcp = MCPServer(
     middleware=[task_tools_schema_middleware, no_prompts_or_resources_middleware],
 )
 
-TaskId = Annotated[str, Field(min_length=1, max_length=128, description="The task_id returned when the task started")]
-READ_ONLY = ToolAnnotations(read_only_hint=True, open_world_hint=False)
+# A task id comes from an earlier answer: it is published as a plain string (its name says what it is) and its
+# length limits, which only guard the server, are checked here without being sent in every tools/list.
+TaskId = Annotated[str, Field(min_length=1, max_length=128), WithJsonSchema({"type": "string"})]
 
 
 @mcp.tool(annotations=READ_ONLY)
-async def get_task_status(task_id: TaskId, ctx: Context) -> TaskStatusView:
-    """Status of a task: working, input_required, completed, failed or cancelled, with progress (0-1) and the
-    latest message. Cheap: poll it every poll_interval_seconds until the status is no longer working."""
+async def get_task_status(task_id: TaskId, ctx: Context) -> CallToolResult:
+    """A task's status, progress (0-1) and latest message. Cheap: poll it every poll_interval_seconds while it is
+    working."""
     record = await _call(runtime.task_service().get, principal(ctx), task_id)
-    return TaskStatusView.of(record, _poll_interval(record.kind))
+    return tool_result(TaskStatusView.of(record, _poll_interval(record.kind)))
 
 
 @mcp.tool(annotations=READ_ONLY)
-async def get_task_result(task_id: TaskId, ctx: Context) -> Annotated[CallToolResult, TaskResultView]:
-    """The result of a completed task, or the error of a failed one. While the task is still working,
-    ready is false: wait (get_task_status / wait_for_task) and ask again. A result too large for one response
-    comes as result_url, a download link valid for 15 minutes."""
+async def get_task_result(task_id: TaskId, ctx: Context) -> CallToolResult:
+    """A finished task's result, or its error; ready is false while it works. A result too large to send comes as
+    result_url (valid 15 minutes)."""
     measured: dict[str, CallToolResult] = {}
 
     def view(record: TaskRecord, result: Any, url: str | None) -> TaskResultView:
@@ -207,63 +212,62 @@ async def get_task_result(task_id: TaskId, ctx: Context) -> Annotated[CallToolRe
     return tool_result(view(record, result, url))
 
 
-@mcp.tool(annotations=ToolAnnotations(read_only_hint=False, destructive_hint=False, idempotent_hint=True))
+@mcp.tool(annotations=ToolAnnotations(destructive_hint=False, idempotent_hint=True))
 async def create_upload_url(
-    filename: Annotated[str, Field(min_length=1, max_length=200, description="Name for the file, e.g. sales-2026.csv")],
+    filename: Annotated[str, Field(min_length=1, max_length=200, description="e.g. sales-2026.csv")],
     ctx: Context,
     content_type: Annotated[
         str | None,
         Field(
             max_length=100,
             pattern=r"^[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]*/[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]*$",
-            description="MIME type the upload will send, e.g. text/csv (then the PUT must send exactly this)",
         ),
+        # The pattern is checked here (it keeps headers out of the signed URL), not published: "type/subtype" is
+        # what a model needs to know.
+        WithJsonSchema({"type": ["string", "null"], "description": "e.g. text/csv; the PUT must send exactly this"}),
     ] = None,
-) -> UploadUrlView:
-    """Get a URL to upload an input file (e.g. a CSV for csv_profile) and the input_key that names it. PUT the
-    bytes to upload_url within 15 minutes, then pass input_key to the task. Only your own tasks can read it;
-    uploading the same filename again replaces the file."""
+) -> CallToolResult:
+    """Get an upload_url and input_key for an input file (e.g. a CSV for csv_profile): PUT the file to upload_url
+    within 15 minutes, then pass input_key to the task."""
     key, url, seconds = await _call(runtime.task_service().upload_url, principal(ctx), filename, content_type)
-    return UploadUrlView(
+    view = UploadUrlView(
         input_key=key,
         upload_url=url,
         headers={"Content-Type": content_type} if content_type else {},
         expires_in_seconds=seconds,
     )
+    return tool_result(view)
 
 
-@mcp.tool(annotations=ToolAnnotations(read_only_hint=False, destructive_hint=True, idempotent_hint=True))
-async def cancel_task(task_id: TaskId, ctx: Context) -> TaskStatusView:
-    """Cancel a working task: its work stops and its status becomes cancelled. A finished task cannot be
-    cancelled (the call says so)."""
+# destructiveHint is left at its default (true): cancelling throws the task's remaining work away.
+@mcp.tool(annotations=ToolAnnotations(idempotent_hint=True))
+async def cancel_task(task_id: TaskId, ctx: Context) -> CallToolResult:
+    """Cancel a working task: its work stops and it becomes cancelled."""
     record = await _call(runtime.task_service().cancel, principal(ctx), task_id)
-    return TaskStatusView.of(record, _poll_interval(record.kind))
+    return tool_result(TaskStatusView.of(record, _poll_interval(record.kind)))
 
 
 @mcp.tool(annotations=READ_ONLY)
 async def list_tasks(
     ctx: Context,
     status: Annotated[TaskStatus | None, Field(description="Only tasks with this status")] = None,
-    limit: Annotated[int, Field(ge=1, le=100, description="Most tasks to return")] = 20,
-    cursor: Annotated[str | None, Field(description="next_cursor from a previous call")] = None,
-) -> TaskList:
-    """Your tasks, newest first. Use it to find a task_id again, e.g. in a new session."""
+    limit: Annotated[int, Field(ge=1, le=100)] = 20,
+    cursor: Annotated[str | None, Field(description="next_cursor of the previous page")] = None,
+) -> CallToolResult:
+    """Your tasks, newest first: find a task_id again, e.g. in a new session."""
     records, next_cursor = await _call(runtime.task_service().list, principal(ctx), status, limit, cursor)
-    return TaskList(tasks=[TaskStatusView.of(r, _poll_interval(r.kind)) for r in records], next_cursor=next_cursor)
+    views = [TaskStatusView.of(r, _poll_interval(r.kind)) for r in records]
+    return tool_result(TaskList(tasks=views, next_cursor=next_cursor))
 
 
 @mcp.tool(annotations=READ_ONLY)
 async def wait_for_task(
     task_id: TaskId,
     ctx: Context,
-    timeout_s: Annotated[
-        float, Field(ge=0, le=600, description="Most seconds to wait (capped by the server's request limit)")
-    ] = 20,
-) -> TaskStatusView:
-    """Wait until the task finishes or timeout_s passes, then return its status (streaming clients receive
-    progress notifications meanwhile). Use it for a task expected to end within a minute or so; for longer tasks,
-    call get_task_status every poll_interval_seconds instead: waiting holds a server for the whole timeout, polling
-    costs one cheap read."""
+    timeout_s: Annotated[float, Field(ge=0, le=600, description="Capped by the server's request limit")] = 20,
+) -> CallToolResult:
+    """Wait up to timeout_s for a task to end; returns its status. Only for tasks ending within a minute: waiting
+    holds a server, a get_task_status poll is one cheap read."""
     owner = principal(ctx)
     service = runtime.task_service()
     deadline = time.monotonic() + min(timeout_s, get_settings().max_wait_seconds)
@@ -276,5 +280,11 @@ async def wait_for_task(
         poll = get_settings().wait_poll_seconds
         # Whole poll intervals only: a last, shorter one would read more often than once per interval.
         if record.status.is_terminal or time.monotonic() + poll > deadline:
-            return TaskStatusView.of(record, _poll_interval(record.kind))
+            return tool_result(TaskStatusView.of(record, _poll_interval(record.kind)))
         await anyio.sleep(poll)
+
+
+# What tools/list publishes is decided once, here: every tool compact, the extension's too (MCPServer has no public
+# accessor for its Tool objects; the SDK reads their description and parameters live when it lists them).
+for _tool in mcp._tool_manager.list_tools():
+    published(_tool)

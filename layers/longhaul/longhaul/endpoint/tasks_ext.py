@@ -20,12 +20,13 @@ from mcp.server.context import CallNext, HandlerResult, ServerRequestContext
 from mcp.server.extension import Extension, MethodBinding, ToolBinding
 from mcp.server.mcpserver import Context
 from mcp.shared.exceptions import MCPError
-from mcp_types import CallToolRequestParams, RequestParams, ToolAnnotations
+from mcp_types import CallToolRequestParams, CallToolResult, RequestParams, ToolAnnotations
 from mcp_types.jsonrpc import HEADER_MISMATCH, INTERNAL_ERROR, INVALID_PARAMS, MISSING_REQUIRED_CLIENT_CAPABILITY
 from mcp_types.version import MODERN_PROTOCOL_VERSIONS
 from pydantic import Field
 
 from longhaul import runtime
+from longhaul.endpoint.views import tool_result as structured_result
 from longhaul.errors import InvalidTaskParams, LonghaulError, TaskNotFound
 from longhaul.kinds import TaskKind, get_kind
 from longhaul.models import TaskRecord, TaskStatus, utc_now
@@ -178,9 +179,7 @@ class TasksExtension(Extension):
         return [
             ToolBinding(
                 respond_to_task,
-                kwargs={
-                    "annotations": ToolAnnotations(read_only_hint=False, destructive_hint=False, idempotent_hint=True)
-                },
+                kwargs={"annotations": ToolAnnotations(destructive_hint=False, idempotent_hint=True)},
             )
         ]
 
@@ -283,10 +282,9 @@ def _not_expired(record: TaskRecord) -> None:
         raise MCPError(code=INVALID_PARAMS, message="Failed to retrieve task: Task not found")
 
 
-async def respond_to_task(task_id: str, responses: dict[str, Any], ctx: Context) -> dict[str, Any]:
-    """Answer a task that is input_required (see inputRequests / input_requests in its status). responses maps
-    each request id to {"action": "accept", "content": {...}} (or action "decline" / "cancel"). Answer all of
-    them to let the task continue; answering some keeps it waiting for the rest."""
+async def respond_to_task(task_id: str, responses: dict[str, Any], ctx: Context) -> CallToolResult:
+    """Answer an input_required task: responses maps each id of its input_requests to {"action": "accept",
+    "content": {...}} or action decline / cancel. The task goes on once all are answered."""
     from mcp.server.mcpserver.exceptions import ToolError
 
     from longhaul.endpoint.server import principal
@@ -298,13 +296,14 @@ async def respond_to_task(task_id: str, responses: dict[str, Any], ctx: Context)
         raise ToolError(str(error)) from None
     except LonghaulError as error:
         raise ToolError(f"{type(error).__name__}: {error}") from None
-    return {
+    answer = {
         "task_id": record.task_id,
         "status": record.status.value,
         "pending_input_requests": record.input_requests or {} if record.status == TaskStatus.INPUT_REQUIRED else {},
         "message": record.message,
         "checked_at": utc_now().isoformat(),
     }
+    return structured_result(answer)  # structured content, no output schema in tools/list (endpoint/listing.py)
 
 
 async def task_tools_schema_middleware(ctx: ServerRequestContext[Any, Any], call_next: CallNext) -> HandlerResult:

@@ -87,11 +87,15 @@ class TaskList(BaseModel):
     next_cursor: str | None = Field(default=None, description="Pass as cursor to get the next page; null at the end")
 
 
-def tool_result(view: BaseModel) -> CallToolResult:
+def tool_result(view: BaseModel | dict[str, Any]) -> CallToolResult:
     """The tool answer for ``view``: structured content plus its compact JSON as text (what clients without
     structured output read). Built here rather than by the SDK, whose text copy is indented JSON and so several
-    times the result's size; this is what the response size is measured on."""
-    structured = view.model_dump(mode="json")
+    times the result's size; this is what the response size is measured on.
+
+    Tools publish no output schema (endpoint/listing.py): clients validate structured content only against a
+    published one, and the schemas were most of tools/list, which lands in every agent's context. The models
+    above still document each answer's fields."""
+    structured = view.model_dump(mode="json") if isinstance(view, BaseModel) else view
     text = json.dumps(structured, ensure_ascii=False, separators=(",", ":"))
     return CallToolResult(content=[TextContent(type="text", text=text)], structured_content=structured)
 

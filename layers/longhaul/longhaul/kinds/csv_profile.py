@@ -1,9 +1,10 @@
 """``csv_profile``: profile a CSV file the caller uploaded, chunk by chunk, with a checkpointed cursor.
 
-Each step reads the next ``chunk_bytes`` with a ranged GET, folds the complete lines into running
-per-column statistics, and carries the unfinished last line over in the cursor. A file of any size is
-profiled in steps that each fit the Lambda's time budget; a retried or resumed step starts exactly where
-the last checkpoint left off. Records must not contain line breaks inside quoted fields.
+A step reads ``chunk_bytes`` at a time with ranged GETs, folds the complete lines into running per-column
+statistics and carries the unfinished last line over, until ``checkpoint_seconds`` passed or its time budget runs
+low; then it checkpoints that state as its cursor. A file of any size is profiled in steps that each fit the
+Lambda's time budget; a retried or resumed step starts exactly where the last checkpoint left off. Records must
+not contain line breaks inside quoted fields.
 
 The file is read through ``ctx.inputs`` only: the task owner's own inputs, so a key of another owner (or
 one that does not exist) fails the task with the same InputNotFound message.
@@ -18,23 +19,22 @@ from typing import Any
 from pydantic import BaseModel, Field, field_validator
 
 from longhaul.kinds.base import Continue, Done, StepContext, StepResult, task_kind
+from longhaul.kinds.cadence import Cadence, checkpoint_seconds_field
 
 MAX_COLUMNS = 100
+# Time a step keeps for one more ranged read and fold (up to 64 MiB) before its budget ends.
+READ_SECONDS = 5.0
 
 
 class CsvProfileParams(BaseModel):
     input_key: str = Field(
         min_length=8,
         max_length=1024,
-        description=(
-            "input_key returned by create_upload_url (upload the CSV file to its upload_url first); "
-            "only your own uploads can be read."
-        ),
+        description="From create_upload_url, once the file is PUT to its upload_url",
     )
-    delimiter: str = Field(default=",", min_length=1, max_length=1, description="Field delimiter.")
-    chunk_bytes: int = Field(
-        default=8 * 1024 * 1024, ge=1024, le=64 * 1024 * 1024, description="Bytes read per chunk (checkpoint)."
-    )
+    delimiter: str = Field(default=",", min_length=1, max_length=1)
+    chunk_bytes: int = Field(default=8 * 1024 * 1024, ge=1024, le=64 * 1024 * 1024)  # per ranged read
+    checkpoint_seconds: float = checkpoint_seconds_field()
 
     @field_validator("input_key")
     @classmethod
@@ -65,12 +65,12 @@ def _fold(stats: dict[str, Any], value: str) -> None:
 
 @task_kind(title="Profile a CSV dataset")
 def csv_profile(params: CsvProfileParams, cursor: Any, ctx: StepContext) -> StepResult:
-    """Profile a CSV file you uploaded (create_upload_url gives the upload URL and the input_key): row count and
-    per-column count, empty, numeric, min, max and mean. Large files take minutes, so this tool returns a task id
-    immediately."""
+    """Profile a CSV file uploaded with create_upload_url: row count, and per column count, empty, numeric, min, max
+    and mean."""
     inputs = ctx.inputs
     state: dict[str, Any] = cursor or {"offset": 0, "carry": "", "header": None, "rows": 0, "columns": []}
     size = inputs.size(params.input_key)  # InputNotFound (missing or not the owner's) fails the task, readably
+    cadence = Cadence(params.checkpoint_seconds, ctx)
     while True:
         offset = state["offset"]
         if offset < size:
@@ -95,7 +95,7 @@ def csv_profile(params: CsvProfileParams, cursor: Any, ctx: StepContext) -> Step
         ctx.progress(state["offset"] / size if size else 1.0, f"{state['rows']} rows profiled")
         if at_end:
             return Done(_result(params, state, size))
-        if ctx.remaining_seconds() < 5:
+        if cadence.due(READ_SECONDS):
             return Continue(state)
 
 

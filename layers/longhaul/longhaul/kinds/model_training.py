@@ -1,7 +1,8 @@
-"""``model_training``: the seed example. Trains a (simulated) model for N epochs, one checkpoint per step.
+"""``model_training``: the seed example. Trains a (simulated) model for N epochs.
 
 The training itself is a deterministic loss curve and a sleep per epoch; what is real is the shape every
-long task needs: a cursor checkpointed after each step, per-epoch progress, and a result at the end.
+long task needs: a step trains epochs until ``checkpoint_seconds`` passed or its time budget would not fit another
+epoch, then checkpoints its cursor; per-epoch progress; a result at the end.
 """
 
 from __future__ import annotations
@@ -13,22 +14,21 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from longhaul.kinds.base import Continue, Done, Elicit, NeedInput, StepContext, StepResult, task_kind
+from longhaul.kinds.cadence import Cadence, checkpoint_seconds_field
 
 
+# Field descriptions are read by models choosing arguments, in every tools/list: only where the name is not enough.
 class ModelTrainingParams(BaseModel):
-    model_name: str = Field(default="demo-model", min_length=1, max_length=128, description="Name of the model.")
-    epochs: int = Field(default=5, ge=1, le=1000, description="Number of training epochs.")
-    learning_rate: float = Field(default=0.01, gt=0, le=1, description="Learning rate.")
-    epoch_seconds: float = Field(default=2.0, ge=0, le=600, description="Simulated duration of one epoch, in seconds.")
-    epochs_per_step: int = Field(
-        default=1, ge=1, le=1000, description="Epochs per checkpoint (one workflow step); more means fewer steps."
-    )
+    model_name: str = Field(default="demo-model", min_length=1, max_length=128)
+    epochs: int = Field(default=5, ge=1, le=1000)
+    learning_rate: float = Field(default=0.01, gt=0, le=1)
+    epoch_seconds: float = Field(default=2.0, ge=0, le=600, description="Simulated seconds per epoch")
+    checkpoint_seconds: float = checkpoint_seconds_field()
     approve_after_epochs: int | None = Field(
         default=None,
         ge=1,
         le=1000,
-        description="Ask for approval after this many epochs before training the rest (the expensive phase): the "
-        "task waits as input_required, paying nothing, until answered (tasks/update or respond_to_task).",
+        description="Pause for approval (input_required) after this many epochs, then train the rest",
     )
 
 
@@ -48,8 +48,7 @@ def _loss_after(epoch: int, learning_rate: float) -> float:
 
 @task_kind(title="Train a model")
 def model_training(params: ModelTrainingParams, cursor: Any, ctx: StepContext) -> StepResult:
-    """Train a machine-learning model for a number of epochs. Training takes minutes to hours (epochs x
-    epoch_seconds), so this tool returns a task id immediately instead of the trained model."""
+    """Train a machine-learning model (minutes to hours: epochs x epoch_seconds)."""
     state = cursor or {"epoch": 0, "history": []}
     epoch, history = int(state["epoch"]), list(state["history"])
     gate = params.approve_after_epochs
@@ -58,15 +57,14 @@ def model_training(params: ModelTrainingParams, cursor: Any, ctx: StepContext) -
         if not (answer.get("action") == "accept" and answer.get("content", {}).get("approve") is True):
             return Done(_result(params, epoch, history, stopped="not approved after the first epochs"))
         state = {**state, "awaiting_approval": False, "approved": True}
-    for _ in range(params.epochs_per_step):
-        if epoch >= params.epochs:
-            break
+    cadence = Cadence(params.checkpoint_seconds, ctx)
+    while epoch < params.epochs:
         if gate is not None and epoch >= gate and not state.get("approved") and gate < params.epochs:
             return NeedInput(
                 {"approve-full-run": APPROVAL}, {"epoch": epoch, "history": history[-20:], "awaiting_approval": True}
             )
-        if epoch > state["epoch"] and ctx.remaining_seconds() < params.epoch_seconds:
-            break  # no time for another epoch in this step: checkpoint and continue in the next one
+        if epoch > state["epoch"] and cadence.due(params.epoch_seconds):
+            break  # checkpoint now (cadence reached, or no time for another epoch); the next step goes on
         time.sleep(params.epoch_seconds)
         epoch += 1
         loss = _loss_after(epoch, params.learning_rate)
