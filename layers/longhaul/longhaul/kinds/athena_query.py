@@ -33,8 +33,9 @@ _READ_ONLY = re.compile(r"(?:SELECT|WITH)\b", re.IGNORECASE)
 
 
 class AthenaQueryParams(BaseModel):
-    sql: str = Field(min_length=1, max_length=MAX_SQL_CHARS, description="One read-only statement: SELECT or WITH.")
-    max_rows: int = Field(default=100, ge=1, le=1000, description="Rows to return in the result.")
+    # No field descriptions: the names and the tool's description say it all, in every agent's context.
+    sql: str = Field(min_length=1, max_length=MAX_SQL_CHARS)
+    max_rows: int = Field(default=100, ge=1, le=1000)
 
     @field_validator("sql")
     @classmethod
@@ -52,8 +53,8 @@ def stop_query(job_id: str, ctx: CancelContext) -> None:
 
 @task_kind(title="Run an Athena SQL query", cancel=stop_query)
 def athena_query(params: AthenaQueryParams, cursor: Any, ctx: StepContext) -> StepResult:
-    """Run a read-only SQL query (SELECT/WITH) with Amazon Athena on the database this server shares with every
-    caller; your results stay yours. Result: columns, first max_rows rows, bytes scanned, run time."""
+    """Run one read-only SQL statement (SELECT/WITH) with Amazon Athena on this server's shared database. Result:
+    columns, first max_rows rows, bytes scanned, run time."""
     queries = ctx.queries
     if cursor is None:
         query_id = queries.start(params.sql, token=ctx.client_token)
