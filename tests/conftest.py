@@ -109,19 +109,3 @@ def aws_faults(stack: LocalStack) -> Iterator[AwsFaults]:
         finally:
             moto_lambda.faults.pending.clear()
             runtime.reset()
-
-
-@pytest.hookimpl(tryfirst=True)  # before pytest-xdist turns xdist_group marks into scheduling groups
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """`make test` spreads tests over processes (pytest-xdist, --dist loadgroup). A module whose tests share a
-    module-scoped fixture (a dev server, one conformance run) stays in one process, so the fixture is made once.
-    Fixtures that only hand out the process-wide `longhaul dev --auth dev-token` (shared_dev.py) are left out:
-    splitting their modules costs at most one more server per process and balances the load better."""
-    for item in items:
-        info = getattr(item, "_fixtureinfo", None)
-        defs = [d for ds in (info.name2fixturedefs.values() if info else ()) for d in ds]
-        if any(
-            d.scope in ("module", "class", "package") and "dev_token_server" not in d.func.__code__.co_names
-            for d in defs
-        ):
-            item.add_marker(pytest.mark.xdist_group(item.module.__name__ if item.module else item.nodeid))
