@@ -58,16 +58,32 @@ $(NODE_STAMP): package.json package-lock.json
 	npm ci --no-audit --no-fund --silent
 	touch $(NODE_STAMP)
 
-validate: $(STAMP) $(SAM_STAMP) $(NODE_STAMP) $(CHECKOV_STAMP) ## Check template.yaml and the ASL: sam validate (+ --lint), cfn-lint, checkov, asl-validator, moto's parser, IAM, dry run
+# The external checkers, each its own target so that `make -j` runs them side by side (`make test` does).
+VALIDATE_TOOLS := validate-sam validate-sam-lint validate-cfn-lint validate-checkov validate-asl
+
+validate-sam: $(SAM_STAMP)
 	AWS_EC2_METADATA_DISABLED=true $(SAM) validate --region us-east-1
+
+validate-sam-lint: $(SAM_STAMP)
 	AWS_EC2_METADATA_DISABLED=true $(SAM) validate --lint
+
+validate-cfn-lint: $(STAMP)
 	$(BIN)/cfn-lint template.yaml
-	# Every skip is justified next to its resource (Metadata.checkov.skip); offline: no guideline download.
+
+# Every skip is justified next to its resource (Metadata.checkov.skip); offline: no guideline download.
+validate-checkov: $(CHECKOV_STAMP)
 	$(CHECKOV_VENV)/bin/checkov -f template.yaml --framework cloudformation --compact --quiet --skip-download
-	rm -rf .aws-sam/asl && $(BIN)/python -m longhaul_dev.template .aws-sam/asl  # substitutions filled (some are numbers)
+
+validate-asl: $(STAMP) $(NODE_STAMP)  # substitutions filled (some are numbers)
+	rm -rf .aws-sam/asl && $(BIN)/python -m longhaul_dev.template .aws-sam/asl
 	for asl in .aws-sam/asl/*.asl.json; do ./node_modules/.bin/asl-validator --json-path "$$asl" || exit 1; done
-	$(BIN)/pytest -q -p no:cacheprovider tests/unit/test_template.py tests/unit/test_deploy.py tests/unit/test_handlers.py \
-		tests/integration/test_dry_run.py
+
+# The template's own tests (moto's parser, IAM, dry run); `make test` runs them within the whole suite.
+VALIDATE_TESTS := tests/unit/test_template.py tests/unit/test_deploy.py tests/unit/test_handlers.py \
+	tests/integration/test_dry_run.py
+
+validate: $(VALIDATE_TOOLS) ## Check template.yaml and the ASL: sam validate (+ --lint), cfn-lint, checkov, asl-validator, moto's parser, IAM, dry run
+	$(BIN)/pytest -q -p no:cacheprovider $(VALIDATE_TESTS)
 
 build: $(STAMP) $(SAM_STAMP) ## sam build for Lambda (arm64, python3.13, .pyc; no Docker), then check the built layer
 	$(PY313_ENV) $(SAM) build
@@ -90,8 +106,17 @@ format: $(STAMP) ## Format and autofix with ruff
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
-test: lint validate $(STRANDS_STAMP) ## The whole suite: lint, validate, unit and integration tests (e2e only with AWS_SAM_STACK_NAME)
-	LONGHAUL_STRANDS_PYTHON=$(STRANDS_VENV)/bin/python $(BIN)/pytest
+# `make test` runs lint, the external template checkers and the suite side by side (the suite holds validate's
+# own tests), the suite itself over TEST_WORKERS processes (pytest-xdist). --dist loadscope keeps each module in one
+# process, so a module-scoped dev server or conformance run is made once (largest modules first). (loadgroup would
+# split modules finer, but pytest-xdist 3.8 cannot tag the node ids of pytest 9.2, so its groups are ignored.)
+TEST_WORKERS ?= 3
+
+test: $(STAMP) $(SAM_STAMP) $(NODE_STAMP) $(CHECKOV_STAMP) $(STRANDS_STAMP) ## The whole suite: lint, validate, unit and integration tests (e2e only with AWS_SAM_STACK_NAME)
+	$(MAKE) --no-print-directory -j --output-sync=target lint $(VALIDATE_TOOLS) suite
+
+suite: $(STAMP) $(NODE_STAMP) $(STRANDS_STAMP) ## Only the pytest suite, over TEST_WORKERS processes (no lint, no external checkers)
+	LONGHAUL_STRANDS_PYTHON=$(STRANDS_VENV)/bin/python $(BIN)/pytest -n $(TEST_WORKERS) --dist loadscope
 
 reliability: $(STAMP) ## Run the fault matrix and write docs/reliability.md from it
 	$(BIN)/pytest -q -p no:cacheprovider tests/integration/test_faults.py --reliability-report docs/reliability.md
@@ -102,7 +127,8 @@ dev: $(STAMP) ## Run the whole system locally on moto; MCP at http://127.0.0.1:8
 clean: ## Remove the virtual environments and build output
 	rm -rf $(VENV) .venv-sam .venv-strands .venv-mcp1 .venv-checkov .aws-sam node_modules .pytest_cache .ruff_cache .mypy_cache
 
-.PHONY: help install requirements lint format validate build invoke test reliability conformance dev clean
+.PHONY: help install requirements lint format validate build invoke test reliability conformance dev clean suite \
+	$(VALIDATE_TOOLS)
 
 # 2025-11-25 task clients on the mcp 1.x line (the Python SDK 1.x and Strands Agents on it) in their own venv: longhaul
 # serves with mcp 2.x, whose client no longer speaks the experimental tasks utility. The TypeScript SDK 1.x client
@@ -121,6 +147,7 @@ test-task-clients: $(STAMP) $(NODE_STAMP) $(MCP1_STAMP) ## Only the 2025-11-25 t
 
 # `make test` installs them too (the tests find .venv-mcp1 at its default path).
 test: $(MCP1_STAMP)
+suite: $(MCP1_STAMP)
 
 .PHONY: test-task-clients
 

@@ -18,8 +18,10 @@ PROJECT_ROOT = Path(__file__).resolve().parents[2]
 TEMPLATE_PATH = PROJECT_ROOT / "template.yaml"
 
 
-class _CfnLoader(yaml.SafeLoader):
-    """YAML loader that turns short-form tags (!Ref, !GetAtt, ...) into their long JSON form."""
+class _CfnLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
+    """YAML loader that turns short-form tags (!Ref, !GetAtt, ...) into their long JSON form.
+
+    libyaml's parser when PyYAML has it (same documents, ~10x faster): every local stack reads the template."""
 
 
 def _construct_tag(loader: yaml.SafeLoader, tag_suffix: str, node: yaml.Node) -> dict[str, Any]:

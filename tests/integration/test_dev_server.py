@@ -68,7 +68,7 @@ def start_dev_server(*extra: str) -> DevServer:
 
     threading.Thread(target=pump, daemon=True).start()
     try:
-        ready.get(timeout=60)
+        ready.get(timeout=180)  # generous: a loaded machine (make test runs tests side by side) starts it slowly
     except queue.Empty:
         process.kill()
         pytest.fail("longhaul dev did not start:\n" + "".join(lines))
@@ -81,7 +81,7 @@ def start_dev_server(*extra: str) -> DevServer:
 
 def stop(server: DevServer) -> None:
     server.process.send_signal(2)  # Ctrl-C
-    server.process.wait(timeout=20)
+    server.process.wait(timeout=60)
 
 
 @pytest.fixture(scope="module")

@@ -236,7 +236,9 @@ def test_both_protocols_print_the_same_documents_and_auto_picks_the_native_exten
         return run.json_lines()
 
     native, tools, auto = watched("native"), watched("tools"), watched(None)
-    assert [sorted(line) for line in native] == [sorted(line) for line in tools]
+    # The same documents (the number of status lines depends on how often each watch polled, not the protocol).
+    assert {tuple(sorted(line)) for line in native} == {tuple(sorted(line)) for line in tools}
+    assert sorted(native[-1]) == sorted(tools[-1])
     assert native[-1]["result"].keys() == tools[-1]["result"].keys() and native[-1]["result"]["epochs"] == 2
     # The start handle says which protocol started the task: auto chose the extension `longhaul dev` advertises.
     assert "tasks/get" in native[0]["message"] and "tasks/get" in auto[0]["message"]
