@@ -77,6 +77,35 @@ def sweeper() -> Sweeper:
     return Sweeper(_store(), _workflow(), reconciler(), settings_for("sweep").sweep_grace_seconds)
 
 
+def build_clients(service: object) -> list[str]:
+    """Build every boto3 client ``service`` reaches through its adapters (and the S3 URL signer); returns their
+    service names. Used before a SnapStart snapshot (functions/mcp_endpoint/app.py) and by ``make build``'s check
+    that each function builds its clients from its own layer's botocore models. No request is sent: building a
+    client loads its model and endpoint rules and resolves credentials, nothing more."""
+    from longhaul.adapters._aws import AwsAdapter
+    from longhaul.adapters.s3 import S3Blobs
+
+    built: list[str] = []
+    seen: set[int] = set()
+    pending: list[object] = [service]
+    while pending:
+        node = pending.pop()
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        if isinstance(node, AwsAdapter):
+            built.append(node.client.meta.service_model.service_name)
+            if isinstance(node, S3Blobs):
+                node.presigner  # noqa: B018 - the property builds the signing client
+        # Services hold their adapters (and each other) as attributes: follow only longhaul's own objects.
+        pending += [value for value in getattr(node, "__dict__", {}).values() if _is_longhaul(value)]
+    return sorted(set(built))
+
+
+def _is_longhaul(value: object) -> bool:
+    return type(value).__module__.startswith("longhaul.")
+
+
 def reset() -> None:
     """Forget every built object and the settings (tests and the local stack change the environment)."""
     getters = (_store, _blobs, _workflow, task_service, step_runner, outcome_delivery, reconciler, sweeper)
