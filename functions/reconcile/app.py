@@ -1,10 +1,16 @@
 """ReconcileFunction: EventBridge "Step Functions Execution Status Change" -> the task record made terminal."""
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 from aws_lambda_powertools.utilities.data_classes import EventBridgeEvent, event_source
-from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from longhaul.observability import logger, metrics
 from longhaul.runtime import reconciler
+
+if TYPE_CHECKING:  # the type only: importing it at cold start would load a Powertools module for nothing
+    from aws_lambda_powertools.utilities.typing import LambdaContext
 
 
 @logger.inject_lambda_context(correlation_id_path="detail.name")

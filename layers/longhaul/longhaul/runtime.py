@@ -5,8 +5,10 @@ Each getter imports only what its function needs, so the MCP endpoint never load
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from functools import lru_cache
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from longhaul.settings import get_settings, settings_for
 
@@ -100,6 +102,28 @@ def build_clients(service: object) -> list[str]:
         # Services hold their adapters (and each other) as attributes: follow only longhaul's own objects.
         pending += [value for value in getattr(node, "__dict__", {}).values() if _is_longhaul(value)]
     return sorted(set(built))
+
+
+@contextmanager
+def answered_in_process(client: Any, operation: str, body: bytes = b"{}") -> Iterator[None]:
+    """While open, ``client``'s ``operation`` requests get ``body`` (HTTP 200) without leaving the process: a warm-up
+    runs the whole request path (serialize, resolve the endpoint, sign, parse) and opens no connection. Uses
+    botocore's ``before-send`` event, where a handler's response replaces the HTTP exchange."""
+    from botocore.awsrequest import AWSResponse
+
+    class _Body:
+        def stream(self) -> Iterator[bytes]:
+            yield body
+
+    def answer(request: Any, **_: Any) -> AWSResponse:
+        return AWSResponse(request.url, 200, {"content-type": "application/x-amz-json-1.0"}, _Body())
+
+    event = f"before-send.{client.meta.service_model.service_id.hyphenize()}.{operation}"
+    client.meta.events.register(event, answer, unique_id="longhaul-warmup")
+    try:
+        yield
+    finally:
+        client.meta.events.unregister(event, unique_id="longhaul-warmup")
 
 
 def _is_longhaul(value: object) -> bool:
