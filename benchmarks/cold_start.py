@@ -10,7 +10,8 @@
 - first call after a SnapStart restore: one interpreter imports the endpoint, runs its before-snapshot hooks (as
   Lambda does before it takes the snapshot; the hooks are collected through a stand-in for the runtime's
   snapshot_restore_py), then times its first get_task_status against the median of the warm ones that follow;
-- the layers' zipped sizes, from .aws-sam/build (``make build``).
+- the layers' zipped sizes, from .aws-sam/build (``make build``);
+- what verifying bearer tokens in the function costs: PyJWT's import after the MCP SDK, one RS256 check.
 
 Every interpreter runs on the built layers with Python 3.13 (as on Lambda: the function's layer, the KindsLayer and
 the standard library only, with this machine's builds of the few compiled distributions), after importing what
@@ -396,6 +397,44 @@ def snapstart(aws: LocalAws, runs: int) -> Figure:
     )
 
 
+def bearer_tokens(aws: LocalAws, runs: int) -> list[Figure]:
+    """What verifying bearer tokens in the function costs (endpoint/tokens.py; README: why not a Lambda authorizer)."""
+    import time
+
+    import jwt
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    where = layout("LonghaulLayer", "McpEndpointFunction")
+    imports = [
+        float(run_child(where, aws.environment(), "import mcp.server.mcpserver", "import jwt")["ms"])
+        for _ in range(runs)
+    ]
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    claims = {"iss": "https://issuer.example", "sub": "alice", "aud": "longhaul", "exp": int(time.time()) + 600}
+    token = jwt.encode(claims, key, algorithm="RS256")
+    checks = []
+    for _ in range(runs * 40):
+        start = time.perf_counter()
+        jwt.decode(token, key.public_key(), algorithms=["RS256"], audience="longhaul", issuer="https://issuer.example")
+        checks.append((time.perf_counter() - start) * 1000)
+    return [
+        Figure(
+            area="cold start",
+            name="PyJWT import after the MCP SDK (endpoint cold start)",
+            value=statistics.median(imports),
+            unit="ms",
+            note=f"median of {runs} fresh interpreters; {where.label}",
+        ),
+        Figure(
+            area="warm path",
+            name="RS256 bearer token check per warm request",
+            value=statistics.median(checks),
+            unit="ms",
+            note=f"median of {runs * 40}, in this process",
+        ),
+    ]
+
+
 def size_figures() -> list[Figure]:
     figures = []
     for layer, target in (("WorkerLayer", 10.0), ("LonghaulLayer", None)):
@@ -420,17 +459,21 @@ def size_figures() -> list[Figure]:
     return figures
 
 
-def measure(quick: bool, only: tuple[str, ...] = ("worker", "endpoint", "snapstart", "size")) -> list[Figure]:
+ALL = ("worker", "endpoint", "snapstart", "tokens", "size")
+
+
+def measure(quick: bool, only: tuple[str, ...] = ALL) -> list[Figure]:
     runs = 5 if quick else 15
     figures = size_figures() if "size" in only else []
     aws = LocalAws()
     try:
         steps = {
-            "worker": lambda: worker_cold(aws, runs),
-            "endpoint": lambda: endpoint_cold(aws, runs),
-            "snapstart": lambda: snapstart(aws, 3 if quick else 7),
+            "worker": lambda: [worker_cold(aws, runs)],
+            "endpoint": lambda: [endpoint_cold(aws, runs)],
+            "snapstart": lambda: [snapstart(aws, 3 if quick else 7)],
+            "tokens": lambda: bearer_tokens(aws, runs),
         }
-        return [steps[name]() for name in steps if name in only] + figures
+        return [figure for name, step in steps.items() if name in only for figure in step()] + figures
     finally:
         aws.stop()
 
@@ -438,7 +481,7 @@ def measure(quick: bool, only: tuple[str, ...] = ("worker", "endpoint", "snapsta
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer runs")
-    parser.add_argument("--only", default="worker,endpoint,snapstart,size", help="comma-separated measurements")
+    parser.add_argument("--only", default=",".join(ALL), help="comma-separated, from: " + ", ".join(ALL))
     args = parser.parse_args()
     for figure in measure(args.quick, tuple(args.only.split(","))):
         met = "" if figure.met is None else (" met" if figure.met else " NOT MET")
