@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+import importlib
 import json
 import random
+from types import SimpleNamespace
 from typing import TYPE_CHECKING
 
-from mangum import Mangum
+from longhaul.coldstart import loading
 
-from longhaul import runtime
-from longhaul.endpoint.app import build_app
-from longhaul.observability import logger, metrics
+with loading():
+    from aws_lambda_powertools.logging import logger as powertools_logger
+    from mangum import Mangum
+
+    from longhaul import runtime
+    from longhaul.endpoint.app import build_app
+    from longhaul.observability import logger, metrics
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.typing import LambdaContext
@@ -52,17 +58,30 @@ def before_snapshot() -> None:
     in-process, so the snapshot holds no connection to go stale (boto3 opens one on first use after restore); the
     credentials come from the container provider SnapStart functions get, which botocore refreshes before they
     expire. A plain cold start (no SnapStart) skips this and stays lazy."""
+    # The first connection encodes the AWS host name with the idna codec, imported on first use.
+    importlib.import_module("encodings.idna")
     service = runtime.task_service()
     runtime.build_clients(service)
     with runtime.answered_in_process(service.store.client, "GetItem"):
         for body in _WARMUP_BODIES:
-            Mangum(build_app(), lifespan="auto")(_warmup_event(body), None)
+            lambda_handler(_warmup_event(body), _WARMUP_CONTEXT)
+    # The warm-up was not a client's request: a restored environment's first invocation still logs cold_start=true.
+    powertools_logger.is_cold_start = True
 
 
 def after_restore() -> None:
     # One snapshot seeds many environments: give each its own pseudo-random sequence (botocore's retry jitter uses
     # `random`; task ids use os.urandom, which is unique per environment already).
     random.seed()
+
+
+# What Powertools reads from the context (the warm-up runs through the decorators, as a real request does).
+_WARMUP_CONTEXT = SimpleNamespace(
+    function_name="snapstart-warmup",
+    memory_limit_in_mb=0,
+    invoked_function_arn="snapstart-warmup",
+    aws_request_id="snapstart-warmup",
+)
 
 
 def _warmup_event(body: dict) -> dict:

@@ -4,10 +4,15 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from aws_lambda_powertools.utilities.data_classes import EventBridgeEvent, event_source
+from longhaul.coldstart import loading
 
-from longhaul.observability import logger, metrics
-from longhaul.runtime import reconciler
+with loading():
+    from aws_lambda_powertools.utilities.data_classes import EventBridgeEvent, event_source
+
+    from longhaul.observability import logger, metrics
+    from longhaul.runtime import preload, reconciler
+
+    preload(reconciler)  # what its first request would import (the worker, boto3): loaded here, see loading()
 
 if TYPE_CHECKING:  # the type only: importing it at cold start would load a Powertools module for nothing
     from aws_lambda_powertools.utilities.typing import LambdaContext

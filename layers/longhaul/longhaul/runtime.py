@@ -79,6 +79,25 @@ def sweeper() -> Sweeper:
     return Sweeper(_store(), _workflow(), reconciler(), settings_for("sweep").sweep_grace_seconds)
 
 
+# What each getter imports on first use. A worker's handler loads them at init (preload, inside coldstart.loading)
+# rather than on its first request; the endpoint leaves task_service's to its first tool call.
+_MODULES: dict[str, tuple[str, ...]] = {
+    "task_service": ("longhaul.tasks", "longhaul.adapters.dynamodb", "longhaul.adapters.stepfunctions"),
+    "step_runner": ("longhaul.worker", "longhaul.adapters.dynamodb", "longhaul.adapters.s3"),
+    "outcome_delivery": ("longhaul.worker", "longhaul.adapters.dynamodb", "longhaul.adapters.agentcore"),
+    "reconciler": ("longhaul.worker", "longhaul.adapters.dynamodb", "longhaul.adapters.agentcore"),
+    "sweeper": ("longhaul.worker", "longhaul.adapters.stepfunctions", "longhaul.adapters.agentcore"),
+}
+
+
+def preload(getter: Any) -> None:
+    """Import what ``getter`` will import (no settings read, no client built: the environment may not be final)."""
+    import importlib
+
+    for module in _MODULES[getter.__name__]:
+        importlib.import_module(module)
+
+
 def build_clients(service: object) -> list[str]:
     """Build every boto3 client ``service`` reaches through its adapters (and the S3 URL signer); returns their
     service names. Used before a SnapStart snapshot (functions/mcp_endpoint/app.py) and by ``make build``'s check
