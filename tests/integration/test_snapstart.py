@@ -15,6 +15,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from aws_lambda_powertools.logging import logger as powertools_logger
 from botocore.exceptions import EndpointConnectionError
 from botocore.httpsession import URLLib3Session
 
@@ -109,6 +110,7 @@ def test_the_first_request_after_a_restore_reads_the_stored_task(stack, hooks, m
     runtime.reset()
     handler = load_endpoint()
     hooks.snapshot_and_restore()
+    assert powertools_logger.is_cold_start, "the warm-up is not the environment's first invocation in the logs"
 
     # When the first real request arrives
     response = handler(
