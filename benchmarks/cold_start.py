@@ -98,9 +98,10 @@ def layout(layer: str, function: str) -> Layout:
     site, python = BUILD / layer / "python", python313()
     if site.is_dir() and SHIM.is_dir() and python:
         paths = (str(SHIM), str(site), str(BUILD / "KindsLayer" / "python"), str(BUILD / function))
-        return Layout(python, ("-I", "-S"), paths, True)
+        # -B: Lambda's /var/task is read-only, so the function's own app.py is compiled at every cold start.
+        return Layout(python, ("-I", "-S", "-B"), paths, True)
     code = {"WorkerLayer": "run_step", "LonghaulLayer": "mcp_endpoint"}[layer]
-    return Layout(sys.executable, ("-I",), (str(ROOT), str(ROOT / "functions" / code)), False)
+    return Layout(sys.executable, ("-I", "-B"), (str(ROOT), str(ROOT / "functions" / code)), False)
 
 
 def zipped_mb(layer: str) -> float | None:

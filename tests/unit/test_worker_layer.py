@@ -59,6 +59,7 @@ def test_every_worker_imports_and_builds_its_clients_without_the_endpoints_libra
         "STATE_MACHINE_ARN": "arn:aws:states:us-east-1:123456789012:stateMachine:tasks",
         "MEMORY_ID": "memory-1",
         "LONGHAUL_KINDS": "",
+        "PYTHONDONTWRITEBYTECODE": "1",  # imports this checkout's code: leave no __pycache__ in it
     }
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=environment, timeout=120)
     assert done.returncode == 0, done.stderr[-2000:]
