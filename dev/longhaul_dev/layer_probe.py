@@ -1,11 +1,13 @@
-"""Runs under the Lambda runtime's Python (3.13), isolated, stdlib only: ``build_check`` starts it.
+"""Runs under the Lambda runtime's Python (3.13), isolated, stdlib only: ``build_check`` starts it once per function.
 
-usage: python3.13 -I -S layer_probe.py SHIM LAYER FUNCTION_DIR...
+usage: python3.13 -I -S layer_probe.py SHIM LAYER KINDS FUNCTION_DIR GETTER
 
-sys.path becomes SHIM, LAYER and nothing else but the standard library, as on Lambda where the layer is
-/opt/python. SHIM holds this machine's builds of the distributions that ship compiled extensions, at the very
-versions the layer holds (the layer's own aarch64 ``.so`` files cannot load on another architecture); everything
-else, the longhaul package included, comes from the layer. Prints one JSON line.
+sys.path becomes SHIM, LAYER (the function's own layer), KINDS and nothing else but the standard library, as on Lambda
+where the layers are /opt/python. SHIM holds this machine's builds of the distributions that ship compiled
+extensions, at the very versions the layer holds (the layer's own aarch64 ``.so`` files cannot load on another
+architecture); everything else, the longhaul package included, comes from the layer. The probe imports the
+function's handler, builds its services with ``longhaul.runtime.GETTER`` and every boto3 client they use (from the
+layer's trimmed botocore models), then prints one JSON line.
 """
 
 from __future__ import annotations
@@ -16,17 +18,6 @@ import json
 import sys
 from pathlib import Path
 
-# What each function imports first (runtime getters import the rest lazily; importing them here proves they load).
-MODULES = [
-    "longhaul.runtime",
-    "longhaul.worker",
-    "longhaul.tasks",
-    "longhaul.kinds",
-    "longhaul.adapters.dynamodb",
-    "longhaul.adapters.s3",
-    "longhaul.adapters.stepfunctions",
-    "longhaul.adapters.agentcore",
-]
 UNCHECKED_HASH = 0b01  # PEP 552 flags: hash-based, check_source off
 
 
@@ -44,18 +35,15 @@ def stale_bytecode(layer: Path) -> list[str]:
     return bad
 
 
-def main(shim: str, layer: str, function_dirs: list[str]) -> dict:
-    sys.path[:0] = [shim, layer]
-    for name in MODULES:
-        importlib.import_module(name)
-    handlers = {}
-    for directory in function_dirs:
-        spec = importlib.util.spec_from_file_location(f"handler_{Path(directory).name}", Path(directory) / "app.py")
-        assert spec is not None and spec.loader is not None
-        module = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(module)
-        handlers[Path(directory).name] = callable(getattr(module, "lambda_handler", None))
-    allowed = (shim, layer, sys.base_prefix, *function_dirs)
+def main(shim: str, layer: str, kinds: str, function_dir: str, getter: str) -> dict:
+    sys.path[:0] = [shim, layer, kinds]
+    spec = importlib.util.spec_from_file_location("handler", Path(function_dir) / "app.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    runtime = importlib.import_module("longhaul.runtime")
+    clients = runtime.build_clients(getattr(runtime, getter)())
+    allowed = (shim, layer, kinds, sys.base_prefix, function_dir)
     files = {name: getattr(module, "__file__", None) for name, module in list(sys.modules.items())}
     outside = sorted(
         name
@@ -65,11 +53,12 @@ def main(shim: str, layer: str, function_dirs: list[str]) -> dict:
     return {
         "python": sys.version.split()[0],
         "modules": len(sys.modules),
-        "handlers": handlers,
+        "handler": callable(getattr(module, "lambda_handler", None)),
+        "clients": clients,
         "loaded_from_elsewhere": outside,
         "stale_bytecode": stale_bytecode(Path(layer))[:20],
     }
 
 
 if __name__ == "__main__":
-    print(json.dumps(main(sys.argv[1], sys.argv[2], sys.argv[3:])))
+    print(json.dumps(main(*sys.argv[1:6])))

@@ -5,8 +5,10 @@ Each getter imports only what its function needs, so the MCP endpoint never load
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from functools import lru_cache
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from longhaul.settings import get_settings, settings_for
 
@@ -87,6 +89,76 @@ def sweeper() -> Sweeper:
     from longhaul.worker import Sweeper
 
     return Sweeper(_store(), _workflow(), reconciler(), settings_for("sweep").sweep_grace_seconds)
+
+
+# What each getter imports on first use. A worker's handler loads them at init (preload, inside coldstart.loading)
+# rather than on its first request; the endpoint leaves task_service's to its first tool call.
+_MODULES: dict[str, tuple[str, ...]] = {
+    "task_service": ("longhaul.tasks", "longhaul.adapters.dynamodb", "longhaul.adapters.stepfunctions"),
+    "step_runner": ("longhaul.worker", "longhaul.adapters.dynamodb", "longhaul.adapters.s3"),
+    "outcome_delivery": ("longhaul.worker", "longhaul.adapters.dynamodb", "longhaul.adapters.agentcore"),
+    "reconciler": ("longhaul.worker", "longhaul.adapters.dynamodb", "longhaul.adapters.agentcore"),
+    "sweeper": ("longhaul.worker", "longhaul.adapters.stepfunctions", "longhaul.adapters.agentcore"),
+}
+
+
+def preload(getter: Any) -> None:
+    """Import what ``getter`` will import (no settings read, no client built: the environment may not be final)."""
+    import importlib
+
+    for module in _MODULES[getter.__name__]:
+        importlib.import_module(module)
+
+
+def build_clients(service: object) -> list[str]:
+    """Build every boto3 client ``service`` reaches through its adapters (and the S3 URL signer); returns their
+    service names. Used before a SnapStart snapshot (functions/mcp_endpoint/app.py) and by ``make build``'s check
+    that each function builds its clients from its own layer's botocore models. No request is sent: building a
+    client loads its model and endpoint rules and resolves credentials, nothing more."""
+    from longhaul.adapters._aws import AwsAdapter
+    from longhaul.adapters.s3 import S3Blobs
+
+    built: list[str] = []
+    seen: set[int] = set()
+    pending: list[object] = [service]
+    while pending:
+        node = pending.pop()
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        if isinstance(node, AwsAdapter):
+            built.append(node.client.meta.service_model.service_name)
+            if isinstance(node, S3Blobs):
+                node.presigner  # noqa: B018 - the property builds the signing client
+        # Services hold their adapters (and each other) as attributes: follow only longhaul's own objects.
+        pending += [value for value in getattr(node, "__dict__", {}).values() if _is_longhaul(value)]
+    return sorted(set(built))
+
+
+@contextmanager
+def answered_in_process(client: Any, operation: str, body: bytes = b"{}") -> Iterator[None]:
+    """While open, ``client``'s ``operation`` requests get ``body`` (HTTP 200) without leaving the process: a warm-up
+    runs the whole request path (serialize, resolve the endpoint, sign, parse) and opens no connection. Uses
+    botocore's ``before-send`` event, where a handler's response replaces the HTTP exchange."""
+    from botocore.awsrequest import AWSResponse
+
+    class _Body:
+        def stream(self) -> Iterator[bytes]:
+            yield body
+
+    def answer(request: Any, **_: Any) -> AWSResponse:
+        return AWSResponse(request.url, 200, {"content-type": "application/x-amz-json-1.0"}, _Body())
+
+    event = f"before-send.{client.meta.service_model.service_id.hyphenize()}.{operation}"
+    client.meta.events.register(event, answer, unique_id="longhaul-warmup")
+    try:
+        yield
+    finally:
+        client.meta.events.unregister(event, unique_id="longhaul-warmup")
+
+
+def _is_longhaul(value: object) -> bool:
+    return type(value).__module__.startswith("longhaul.")
 
 
 def reset() -> None:
