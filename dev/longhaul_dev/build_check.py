@@ -49,6 +49,9 @@ PROBE_ENVIRONMENT = {
     "RESULTS_BUCKET_NAME": "probe-results",
     "STATE_MACHINE_ARN": "arn:aws:states:us-east-1:123456789012:stateMachine:probe",
     "MEMORY_ID": "probe-memory",
+    # A deployment with athena_query set up, so the workers that run or stop queries build their Athena client too.
+    "ATHENA_WORKGROUP": "probe-queries",
+    "ATHENA_DATABASE": "probe_data",
 }
 
 
