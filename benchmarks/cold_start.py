@@ -243,7 +243,7 @@ def worker_cold(aws: LocalAws, runs: int) -> Figure:
             "task_id": f"worker-{index}",
             "owner": OWNER,
             "kind": "model_training",
-            "params": {"epochs": 10, "epoch_seconds": 0},
+            "params": {"epochs": 10, "epoch_seconds": 0, "checkpoint_seconds": 0},
             "cursor": {"epoch": 1, "history": [1.0]},
             "step_count": 1,
         }
@@ -252,7 +252,7 @@ def worker_cold(aws: LocalAws, runs: int) -> Figure:
             response = app.lambda_handler({event!r}, Context())
             assert response["outcome"] == "continue", response
         """
-        # 1 s left: the step trains one epoch, then checkpoints (one UpdateItem) and returns.
+        # checkpoint_seconds 0: the step trains one epoch, then checkpoints (one UpdateItem) and returns.
         return float(run_child(where, env, "", timed, remaining_ms=1000)["ms"])
 
     def bare(index: int) -> float:
