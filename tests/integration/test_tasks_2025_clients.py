@@ -18,6 +18,7 @@ import httpx
 import pytest
 
 from longhaul_dev.template import PROJECT_ROOT
+from tests.integration.shared_dev import dev_token_server
 from tests.integration.test_dev_server import DevServer, start_dev_server, stop
 
 CLIENTS = Path(__file__).parent / "clients"
@@ -33,24 +34,21 @@ def reports() -> Iterator[dict[str, dict[str, Any]]]:
     node = shutil.which("node")
     if node is None or not (PROJECT_ROOT / "node_modules" / "@modelcontextprotocol" / "sdk").exists():
         pytest.fail("node and node_modules/@modelcontextprotocol/sdk are needed: `make test` installs them (npm ci)")
-    server = start_dev_server("--auth", "dev-token", "--quiet")
-    try:
-        runs = {
-            "ts": subprocess.Popen(
-                [node, str(CLIENTS / "ts_sdk_tasks.mjs"), server.url, "ts-user"], cwd=PROJECT_ROOT, **_pipes()
-            ),
-            "mcp1": subprocess.Popen(
-                [str(MCP1_PYTHON), str(CLIENTS / "mcp1_tasks.py"), server.url, "py-user"], cwd=PROJECT_ROOT, **_pipes()
-            ),
-        }
-        out: dict[str, dict[str, Any]] = {}
-        for name, run in runs.items():
-            stdout, stderr = run.communicate(timeout=180)
-            assert run.returncode == 0, f"{name} client failed:\n{stderr}\n{stdout}"
-            out[name] = json.loads(stdout.strip().splitlines()[-1])
-        yield out
-    finally:
-        stop(server)
+    server = dev_token_server()  # shared: the callers below are names no other module uses
+    runs = {
+        "ts": subprocess.Popen(
+            [node, str(CLIENTS / "ts_sdk_tasks.mjs"), server.url, "ts-user"], cwd=PROJECT_ROOT, **_pipes()
+        ),
+        "mcp1": subprocess.Popen(
+            [str(MCP1_PYTHON), str(CLIENTS / "mcp1_tasks.py"), server.url, "py-user"], cwd=PROJECT_ROOT, **_pipes()
+        ),
+    }
+    out: dict[str, dict[str, Any]] = {}
+    for name, run in runs.items():
+        stdout, stderr = run.communicate(timeout=180)
+        assert run.returncode == 0, f"{name} client failed:\n{stderr}\n{stdout}"
+        out[name] = json.loads(stdout.strip().splitlines()[-1])
+    yield out
 
 
 def _pipes() -> dict[str, Any]:
