@@ -191,24 +191,21 @@ async def test_no_token_is_refused_with_401_in_token_mode(dev):
 
 
 async def test_with_stream_wait_for_task_sends_progress_notifications():
-    # wait_for_task reads the record every WAIT_POLL_SECONDS (3 s deployed); a shorter read interval lets shorter
-    # epochs still give several distinct readings.
-    server = start_dev_server("--stream", env={"WAIT_POLL_SECONDS": "0.5"})
-    try:
-        received: list[tuple[float, str | None]] = []
+    from tests.integration.shared_dev import stream_server  # it imports this module
 
-        async def on_progress(progress: float, total: float | None, message: str | None) -> None:
-            received.append((progress, message))
+    server = stream_server()  # wait_for_task reads the record every 0.5 s there
+    received: list[tuple[float, str | None]] = []
 
-        async with server.client() as client:
-            arguments = {"epochs": 4, "epoch_seconds": 1, "checkpoint_seconds": 0}
-            handle = await call(client, "model_training", arguments)
-            result = await client.call_tool(
-                "wait_for_task", {"task_id": handle["task_id"], "timeout_s": 30}, progress_callback=on_progress
-            )
-        assert result.structured_content["status"] == "completed"
-        fractions = [p for p, _ in received]
-        assert len(received) >= 3 and fractions == sorted(fractions), received
-        assert any(message and "epoch" in message for _, message in received)
-    finally:
-        stop(server)
+    async def on_progress(progress: float, total: float | None, message: str | None) -> None:
+        received.append((progress, message))
+
+    async with server.client("stream-progress") as client:
+        arguments = {"epochs": 4, "epoch_seconds": 1, "checkpoint_seconds": 0}
+        handle = await call(client, "model_training", arguments)
+        result = await client.call_tool(
+            "wait_for_task", {"task_id": handle["task_id"], "timeout_s": 30}, progress_callback=on_progress
+        )
+    assert result.structured_content["status"] == "completed"
+    fractions = [p for p, _ in received]
+    assert len(received) >= 3 and fractions == sorted(fractions), received
+    assert any(message and "epoch" in message for _, message in received)
