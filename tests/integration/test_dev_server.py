@@ -46,8 +46,9 @@ class DevServer:
         )
 
 
-def start_dev_server(*extra: str) -> DevServer:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_ENDPOINT_URL")}
+def start_dev_server(*extra: str, env: dict[str, str] | None = None) -> DevServer:
+    """``env``: settings for the server on top of this process's environment (e.g. WAIT_POLL_SECONDS)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_ENDPOINT_URL")} | (env or {})
     process = subprocess.Popen(
         [sys.executable, "-m", "longhaul_dev.cli", "dev", "--port", "0", *extra],
         cwd=PROJECT_ROOT,
@@ -190,22 +191,21 @@ async def test_no_token_is_refused_with_401_in_token_mode(dev):
 
 
 async def test_with_stream_wait_for_task_sends_progress_notifications():
-    server = start_dev_server("--stream")
-    try:
-        received: list[tuple[float, str | None]] = []
+    from tests.integration.shared_dev import stream_server  # it imports this module
 
-        async def on_progress(progress: float, total: float | None, message: str | None) -> None:
-            received.append((progress, message))
+    server = stream_server()  # wait_for_task reads the record every 0.5 s there
+    received: list[tuple[float, str | None]] = []
 
-        async with server.client() as client:
-            # wait_for_task reads the record every 3 s: epochs long enough for several distinct readings
-            handle = await call(client, "model_training", {"epochs": 4, "epoch_seconds": 3})
-            result = await client.call_tool(
-                "wait_for_task", {"task_id": handle["task_id"], "timeout_s": 30}, progress_callback=on_progress
-            )
-        assert result.structured_content["status"] == "completed"
-        fractions = [p for p, _ in received]
-        assert len(received) >= 3 and fractions == sorted(fractions), received
-        assert any(message and "epoch" in message for _, message in received)
-    finally:
-        stop(server)
+    async def on_progress(progress: float, total: float | None, message: str | None) -> None:
+        received.append((progress, message))
+
+    async with server.client("stream-progress") as client:
+        arguments = {"epochs": 4, "epoch_seconds": 1, "checkpoint_seconds": 0}
+        handle = await call(client, "model_training", arguments)
+        result = await client.call_tool(
+            "wait_for_task", {"task_id": handle["task_id"], "timeout_s": 30}, progress_callback=on_progress
+        )
+    assert result.structured_content["status"] == "completed"
+    fractions = [p for p, _ in received]
+    assert len(received) >= 3 and fractions == sorted(fractions), received
+    assert any(message and "epoch" in message for _, message in received)

@@ -18,7 +18,8 @@ import httpx
 import pytest
 
 from longhaul_dev.template import PROJECT_ROOT
-from tests.integration.test_dev_server import DevServer, start_dev_server, stop
+from tests.integration.shared_dev import dev_token_server, stream_server
+from tests.integration.test_dev_server import DevServer
 
 CLIENTS = Path(__file__).parent / "clients"
 MCP1_PYTHON = Path(os.environ.get("LONGHAUL_MCP1_PYTHON", PROJECT_ROOT / ".venv-mcp1" / "bin" / "python"))
@@ -33,24 +34,21 @@ def reports() -> Iterator[dict[str, dict[str, Any]]]:
     node = shutil.which("node")
     if node is None or not (PROJECT_ROOT / "node_modules" / "@modelcontextprotocol" / "sdk").exists():
         pytest.fail("node and node_modules/@modelcontextprotocol/sdk are needed: `make test` installs them (npm ci)")
-    server = start_dev_server("--auth", "dev-token", "--quiet")
-    try:
-        runs = {
-            "ts": subprocess.Popen(
-                [node, str(CLIENTS / "ts_sdk_tasks.mjs"), server.url, "ts-user"], cwd=PROJECT_ROOT, **_pipes()
-            ),
-            "mcp1": subprocess.Popen(
-                [str(MCP1_PYTHON), str(CLIENTS / "mcp1_tasks.py"), server.url, "py-user"], cwd=PROJECT_ROOT, **_pipes()
-            ),
-        }
-        out: dict[str, dict[str, Any]] = {}
-        for name, run in runs.items():
-            stdout, stderr = run.communicate(timeout=180)
-            assert run.returncode == 0, f"{name} client failed:\n{stderr}\n{stdout}"
-            out[name] = json.loads(stdout.strip().splitlines()[-1])
-        yield out
-    finally:
-        stop(server)
+    server = dev_token_server()  # shared: the callers below are names no other module uses
+    runs = {
+        "ts": subprocess.Popen(
+            [node, str(CLIENTS / "ts_sdk_tasks.mjs"), server.url, "ts-user"], cwd=PROJECT_ROOT, **_pipes()
+        ),
+        "mcp1": subprocess.Popen(
+            [str(MCP1_PYTHON), str(CLIENTS / "mcp1_tasks.py"), server.url, "py-user"], cwd=PROJECT_ROOT, **_pipes()
+        ),
+    }
+    out: dict[str, dict[str, Any]] = {}
+    for name, run in runs.items():
+        stdout, stderr = run.communicate(timeout=180)
+        assert run.returncode == 0, f"{name} client failed:\n{stderr}\n{stdout}"
+        out[name] = json.loads(stdout.strip().splitlines()[-1])
+    yield out
 
 
 def _pipes() -> dict[str, Any]:
@@ -122,17 +120,14 @@ def _rpc(server: DevServer, method: str, params: dict[str, Any]) -> dict[str, An
 
 
 def test_tasks_result_under_stream_blocks_to_the_end_and_pushes_the_status_change():
-    server = start_dev_server("--stream", "--auth", "dev-token", "--quiet")
-    try:
-        arguments = {"epochs": 4, "epoch_seconds": 1.0}
-        created = _rpc(server, "tools/call", {"name": "model_training", "arguments": arguments, "task": {}})
-        task_id = created["response"]["result"]["task"]["taskId"]
-        started = time.monotonic()
-        answer = _rpc(server, "tasks/result", {"taskId": task_id})
-        assert time.monotonic() - started > 2  # it waited for the work, past any poll
-        result = answer["response"]["result"]
-        assert result["structuredContent"]["epochs"] == 4 and result["_meta"][RELATED_TASK] == {"taskId": task_id}
-        notes = [e["params"] for e in answer["events"] if e.get("method") == "notifications/tasks/status"]
-        assert notes and notes[-1]["taskId"] == task_id and notes[-1]["status"] == "completed"
-    finally:
-        stop(server)
+    server = stream_server()  # shared; tasks/result reads the record every 0.5 s there
+    arguments = {"epochs": 4, "epoch_seconds": 1.0}
+    created = _rpc(server, "tools/call", {"name": "model_training", "arguments": arguments, "task": {}})
+    task_id = created["response"]["result"]["task"]["taskId"]
+    started = time.monotonic()
+    answer = _rpc(server, "tasks/result", {"taskId": task_id})
+    assert time.monotonic() - started > 2  # it waited for the work (4 epochs of 1 s), past several polls
+    result = answer["response"]["result"]
+    assert result["structuredContent"]["epochs"] == 4 and result["_meta"][RELATED_TASK] == {"taskId": task_id}
+    notes = [e["params"] for e in answer["events"] if e.get("method") == "notifications/tasks/status"]
+    assert notes and notes[-1]["taskId"] == task_id and notes[-1]["status"] == "completed"
