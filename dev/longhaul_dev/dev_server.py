@@ -220,6 +220,16 @@ class Watcher:
     _seen: dict[str, tuple[str, float, str]] = field(default_factory=dict)
     _reconciled: set[str] = field(default_factory=set)
     _stop: threading.Event = field(default_factory=threading.Event)
+    _clients: dict[str, Any] = field(default_factory=dict)
+
+    def _client(self, service: str) -> Any:
+        """One boto3 client per service for the watcher's life: building one costs more CPU than the call it makes,
+        and the watcher calls twice a second."""
+        if service not in self._clients:
+            import boto3
+
+            self._clients[service] = boto3.client(service)
+        return self._clients[service]
 
     def start(self) -> threading.Thread:
         thread = threading.Thread(target=self._loop, name="longhaul-dev-watcher", daemon=True)
@@ -238,11 +248,9 @@ class Watcher:
                     self.log(f"watcher: {type(error).__name__}: {error}")
 
     def tick(self) -> None:
-        import boto3
-
         items = []
         if self.log or self.on_scan:
-            items = boto3.client("dynamodb").scan(TableName=self.stack.table_name).get("Items", [])
+            items = self._client("dynamodb").scan(TableName=self.stack.table_name).get("Items", [])
         if self.on_scan:
             self.on_scan(items)
         if self.log:
@@ -253,7 +261,7 @@ class Watcher:
                     self._seen[task_id] = state
                     owner, kind = item["owner"]["S"], item["kind"]["S"]
                     self.log(f"task {task_id[:8]} {kind} ({owner}): {status} {state[1]:.0%} {state[2]}".rstrip())
-        sfn = boto3.client("stepfunctions")
+        sfn = self._client("stepfunctions")
         for status in _ENDED:
             executions = sfn.list_executions(stateMachineArn=self.stack.state_machine_arn, statusFilter=status)
             for execution in executions["executions"]:
@@ -262,11 +270,9 @@ class Watcher:
                     self._deliver(sfn.describe_execution(executionArn=execution["executionArn"]))
         if time.monotonic() >= self._next_sweep:
             self._next_sweep = time.monotonic() + self.sweep_interval
-            boto3.client("lambda").invoke(FunctionName=self.stack.functions["SweepFunction"], Payload=b"{}")
+            self._client("lambda").invoke(FunctionName=self.stack.functions["SweepFunction"], Payload=b"{}")
 
     def _deliver(self, execution: dict[str, Any]) -> None:
-        import boto3
-
         detail = {
             "executionArn": execution["executionArn"],
             "stateMachineArn": execution["stateMachineArn"],
@@ -286,7 +292,7 @@ class Watcher:
             "resources": [execution["executionArn"]],
             "detail": detail,
         }
-        boto3.client("lambda").invoke(
+        self._client("lambda").invoke(
             FunctionName=self.stack.functions["ReconcileFunction"], Payload=json.dumps(event, default=str)
         )
 
