@@ -14,11 +14,9 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import queue
 import re
 import subprocess
 import sys
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -136,34 +134,12 @@ def output_schemas_would_add(tool_names: list[str]) -> tuple[int, int]:
 @contextmanager
 def dev_server() -> Iterator[str]:
     """``longhaul dev --auth dev-token`` on a free port (each bearer token is its caller); yields the MCP URL."""
+    from longhaul_dev import dev_process
     from longhaul_dev.template import configured_kinds
 
-    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_ENDPOINT_URL")}
-    env.setdefault("LONGHAUL_KINDS", configured_kinds())
-    process = subprocess.Popen(
-        [sys.executable, "-m", "longhaul_dev.cli", "dev", "--port", "0", "--auth", "dev-token"],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    lines: list[str] = []
-    ready: queue.Queue[str] = queue.Queue()
-
-    def pump() -> None:
-        assert process.stdout is not None
-        for line in process.stdout:
-            lines.append(line)
-            if "Ctrl-C stops" in line:
-                ready.put("")
-
-    threading.Thread(target=pump, daemon=True).start()
+    kinds = os.environ.get("LONGHAUL_KINDS", configured_kinds())
+    process, lines = dev_process.start("--auth", "dev-token", env={"LONGHAUL_KINDS": kinds}, timeout=120)
     try:
-        try:
-            ready.get(timeout=120)
-        except queue.Empty:
-            raise RuntimeError("longhaul dev did not start:\n" + "".join(lines)) from None
         match = re.search(r"MCP endpoint on (\S+)", "".join(lines))
         if match is None:
             raise RuntimeError("longhaul dev printed no endpoint:\n" + "".join(lines))

@@ -2,12 +2,8 @@
 
 from __future__ import annotations
 
-import os
-import queue
 import re
 import subprocess
-import sys
-import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -20,7 +16,7 @@ from mcp import Client
 from mcp.client.streamable_http import streamable_http_client
 from mcp.shared._httpx_utils import create_mcp_http_client
 
-from longhaul_dev.template import PROJECT_ROOT
+from longhaul_dev import dev_process
 
 
 @dataclass
@@ -48,31 +44,10 @@ class DevServer:
 
 def start_dev_server(*extra: str, env: dict[str, str] | None = None) -> DevServer:
     """``env``: settings for the server on top of this process's environment (e.g. WAIT_POLL_SECONDS)."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_ENDPOINT_URL")} | (env or {})
-    process = subprocess.Popen(
-        [sys.executable, "-m", "longhaul_dev.cli", "dev", "--port", "0", *extra],
-        cwd=PROJECT_ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    lines: list[str] = []
-    ready: queue.Queue[str] = queue.Queue()
-
-    def pump() -> None:
-        assert process.stdout is not None
-        for line in process.stdout:
-            lines.append(line)
-            if "Ctrl-C stops" in line:
-                ready.put("")
-
-    threading.Thread(target=pump, daemon=True).start()
     try:
-        ready.get(timeout=180)  # generous: a loaded machine (make test runs tests side by side) starts it slowly
-    except queue.Empty:
-        process.kill()
-        pytest.fail("longhaul dev did not start:\n" + "".join(lines))
+        process, lines = dev_process.start(*extra, env=env)
+    except dev_process.DevServerDidNotStart as error:
+        pytest.fail(str(error))
     text = "".join(lines)
     url = re.search(r"MCP endpoint on (\S+)", text)[1]
     aws = re.search(r"local AWS \(moto\): (\S+)", text)[1]
