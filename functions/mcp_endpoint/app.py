@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib
 import json
+import os
 import random
 from types import SimpleNamespace
 from typing import TYPE_CHECKING
@@ -15,8 +16,12 @@ with loading():
     from mangum import Mangum
 
     from longhaul import runtime
+    from longhaul.endpoint import tokens
     from longhaul.endpoint.app import build_app
     from longhaul.observability import logger, metrics
+
+    if os.environ.get("JWT_ISSUER"):  # this deployment verifies bearer tokens itself: load PyJWT now, not per request
+        tokens.preload()
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.typing import LambdaContext
@@ -60,6 +65,8 @@ def before_snapshot() -> None:
     expire. A plain cold start (no SnapStart) skips this and stays lazy."""
     # The first connection encodes the AWS host name with the idna codec, imported on first use.
     importlib.import_module("encodings.idna")
+    tokens.preload()  # the stage's settings may name an issuer the function's environment does not
+    runtime.build_models("longhaul.models", "longhaul.endpoint.views")  # built on first use otherwise
     service = runtime.task_service()
     runtime.build_clients(service)
     with runtime.answered_in_process(service.store.client, "GetItem"):

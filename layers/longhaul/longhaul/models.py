@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 
 class TaskStatus(StrEnum):
@@ -45,6 +45,12 @@ def is_valid_session_id(session_id: str) -> bool:
     return bool(_SESSION_ID.fullmatch(session_id))
 
 
+# Each model's validator is built when it is first used, not at import: a function pays only for the models its
+# requests use (a worker's step validates no TaskRecord; a tools/list validates none). A SnapStart snapshot builds
+# them all before it is taken (runtime.build_models).
+DEFERRED = ConfigDict(defer_build=True)
+
+
 def utc_now() -> datetime:
     return datetime.now(UTC)
 
@@ -57,6 +63,8 @@ def iso(moment: datetime) -> str:
 class ResultRef(BaseModel):
     """Where a result too large to keep inline lives."""
 
+    model_config = DEFERRED
+
     bucket: str
     key: str
     size_bytes: int
@@ -64,6 +72,8 @@ class ResultRef(BaseModel):
 
 class TaskRecord(BaseModel):
     """One task, as stored in the tasks table and shown (minus internals) to its owner."""
+
+    model_config = DEFERRED
 
     task_id: str
     owner: str
@@ -136,6 +146,8 @@ def error_message_from_cause(cause: str | None) -> str | None:
 class StepRequest(BaseModel):
     """What the workflow hands RunStep: the task and where the previous step left off."""
 
+    model_config = DEFERRED
+
     task_id: str
     owner: str
     kind: str
@@ -148,6 +160,8 @@ class StepOutcome(BaseModel):
     """What RunStep hands back; the workflow's Choice reads ``outcome``. A ``done`` task is already completed in its
     record (result included) when RunStep returns: nothing after this can lose the result."""
 
+    model_config = DEFERRED
+
     outcome: Literal["continue", "sleep", "done", "need_input"]
     cursor: Any = None
     step_count: int
@@ -158,5 +172,7 @@ class StepOutcome(BaseModel):
 
 class DeliveryRequest(BaseModel):
     """What the workflow hands WriteResult once the task ended: deliver the record's outcome to memory."""
+
+    model_config = DEFERRED
 
     task_id: str

@@ -45,11 +45,11 @@ def _workflow() -> StepFunctionsWorkflow:
 @lru_cache(maxsize=1)
 def _athena() -> AthenaQueries | None:
     """The athena_query kind's engine; None where the deployment set no workgroup (the kind then says so)."""
-    from longhaul.adapters.athena import AthenaQueries
-
     settings = get_settings()
     if not settings.athena_workgroup:
         return None
+    from longhaul.adapters.athena import AthenaQueries
+
     return AthenaQueries(settings.athena_workgroup, settings.athena_database, settings.results_bucket_name)
 
 
@@ -133,6 +133,23 @@ def build_clients(service: object) -> list[str]:
         # Services hold their adapters (and each other) as attributes: follow only longhaul's own objects.
         pending += [value for value in getattr(node, "__dict__", {}).values() if _is_longhaul(value)]
     return sorted(set(built))
+
+
+def build_models(*modules: str) -> list[str]:
+    """Build now the deferred pydantic models (``models.DEFERRED``) defined in ``modules``; returns their names.
+    Before a SnapStart snapshot (functions/mcp_endpoint/app.py), so a restored environment's first request does not
+    build the validators and serializers its answer needs."""
+    import importlib
+
+    from pydantic import BaseModel
+
+    built = []
+    for name in modules:
+        for value in vars(importlib.import_module(name)).values():
+            if isinstance(value, type) and issubclass(value, BaseModel) and value.__module__ == name:
+                value.model_rebuild()
+                built.append(value.__name__)
+    return built
 
 
 @contextmanager

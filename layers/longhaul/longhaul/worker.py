@@ -13,7 +13,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime, timedelta
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from botocore.exceptions import ClientError
 
@@ -42,8 +42,10 @@ from longhaul.models import (
     utc_now,
 )
 from longhaul.observability import logger, metrics
-from longhaul.queries import OwnerQueries, Queries, QueryEngine
-from longhaul.settings import Settings
+
+if TYPE_CHECKING:  # types only: a step that runs no query (most) does not load the query module
+    from longhaul.queries import Queries, QueryEngine
+    from longhaul.settings import Settings
 
 MAX_CURSOR_BYTES = 32 * 1024
 MAX_SLEEP_SECONDS = 7 * 24 * 3600
@@ -118,6 +120,8 @@ def _owner_queries(engine: QueryEngine | None, owner: str) -> Queries:
         raise QueriesUnavailable(
             "Athena queries are not set up on this deployment (no ATHENA_WORKGROUP); ask its operator"
         )
+    from longhaul.queries import OwnerQueries
+
     return OwnerQueries(engine, owner)
 
 

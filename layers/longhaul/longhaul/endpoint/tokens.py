@@ -6,6 +6,10 @@ metadata is (RFC 9728). The endpoint therefore verifies tokens itself, with the 
 issuer equal to ``JWT_ISSUER``; ``aud`` (or, for tokens without ``aud`` such as Cognito access tokens,
 ``client_id``) among ``JWT_AUDIENCE``; ``exp``/``nbf`` in force; an asymmetric signature by a key in the issuer's
 JWKS. Keys are cached per execution environment, so a warm invocation makes no network call.
+
+PyJWT (and the cryptography it loads, ~25 ms) is imported when a token is first verified, not with this module: a
+deployment whose callers API Gateway verifies never needs it. One that verifies tokens here loads it at init
+(``preload``, from functions/mcp_endpoint/app.py) so its first request does not pay for it.
 """
 
 from __future__ import annotations
@@ -16,14 +20,20 @@ import time
 import urllib.request
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import jwt
+if TYPE_CHECKING:
+    import jwt
 
 # Asymmetric only: an HMAC algorithm would let anyone holding the public JWKS forge tokens, and "none" signs nothing.
 ALGORITHMS = ["RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512"]
 LEEWAY_SECONDS = 30  # clock skew tolerated on exp/nbf/iat
 FETCH_TIMEOUT_SECONDS = 5.0
+
+
+def preload() -> None:
+    """Import what verifying a token needs (PyJWT, its RSA and EC algorithms), e.g. before a SnapStart snapshot."""
+    import jwt.algorithms  # noqa: F401 - loaded for later use (with the jwt package and cryptography's backends)
 
 
 class InvalidToken(Exception):
@@ -78,6 +88,8 @@ class JwksCache:
             return self._keys.get(kid)
 
     def _refresh(self) -> None:
+        import jwt
+
         url = self.jwks_url
         if not url:
             discovery = _get_json(self.issuer.rstrip("/") + "/.well-known/openid-configuration")
@@ -105,6 +117,8 @@ class TokenVerifier:
 
     def verify(self, token: str) -> dict[str, Any]:
         """The verified claims of ``token``; raises InvalidToken (caller's fault) or KeysUnavailable (ours)."""
+        import jwt
+
         try:
             header = jwt.get_unverified_header(token)
         except jwt.PyJWTError:

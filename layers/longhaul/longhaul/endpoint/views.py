@@ -8,7 +8,7 @@ from typing import Any
 from mcp_types import CallToolResult, TextContent
 from pydantic import BaseModel, Field
 
-from longhaul.models import TaskRecord, TaskStatus
+from longhaul.models import DEFERRED, TaskRecord, TaskStatus
 
 # Lambda returns at most 6 MB (6,291,456 bytes) from a synchronous invocation; API Gateway allows 10 MB. The
 # budget leaves room for what the measure below does not see: response headers, a long request id, _meta.
@@ -19,6 +19,8 @@ RESPONSE_BUDGET_BYTES = LAMBDA_RESPONSE_LIMIT_BYTES - 512 * 1024
 class TaskHandle(BaseModel):
     """Returned at once when a task starts: follow it with get_task_status / wait_for_task."""
 
+    model_config = DEFERRED
+
     task_id: str = Field(description="Id to pass to get_task_status, wait_for_task, get_task_result, cancel_task")
     kind: str
     status: TaskStatus
@@ -28,6 +30,8 @@ class TaskHandle(BaseModel):
 
 
 class TaskStatusView(BaseModel):
+    model_config = DEFERRED
+
     task_id: str
     kind: str
     status: TaskStatus = Field(description="working, input_required, completed, failed or cancelled")
@@ -56,6 +60,8 @@ class TaskStatusView(BaseModel):
 class UploadUrlView(BaseModel):
     """Where to put an input file, and the key that names it for a task."""
 
+    model_config = DEFERRED
+
     input_key: str = Field(description="Pass this as input_key to csv_profile once the upload finished")
     upload_url: str = Field(description="HTTP PUT the file's bytes to this URL (valid for expires_in_seconds)")
     method: str = "PUT"
@@ -66,6 +72,8 @@ class UploadUrlView(BaseModel):
 
 
 class TaskResultView(BaseModel):
+    model_config = DEFERRED
+
     task_id: str
     status: TaskStatus
     ready: bool = Field(description="False while the task is still working: the result is not there yet")
@@ -83,6 +91,8 @@ class TaskResultView(BaseModel):
 
 
 class TaskList(BaseModel):
+    model_config = DEFERRED
+
     tasks: list[TaskStatusView]
     next_cursor: str | None = Field(default=None, description="Pass as cursor to get the next page; null at the end")
 

@@ -3,8 +3,11 @@
 A kind module holds one or more module-level ``TaskKind`` objects (``@task_kind`` makes one from a step function).
 The modules to load are the built-ins plus those named in ``LONGHAUL_KINDS`` (comma-separated module names, e.g.
 ``render,etl.nightly``; template.yaml sets it for every function, and ``longhaul new-kind`` adds to it). A module
-that cannot be imported, or that defines no kind, fails loudly at import with its name: a kind is never silently
-absent from the MCP tools.
+that cannot be imported, or that defines no kind, fails loudly with its name the first time kinds are looked up (the
+MCP endpoint lists them all at import): a kind is never silently absent from the MCP tools.
+
+A worker looks up one kind per step: for a built-in kind it loads that kind's module and the configured ones, not
+the other built-ins (each costs its imports and a params model at every cold start).
 """
 
 from __future__ import annotations
@@ -17,7 +20,9 @@ from longhaul.errors import UnknownTaskKind
 from longhaul.kinds.base import CancelContext, Continue, Done, Sleep, StepContext, StepResult, TaskKind, task_kind
 
 KINDS_ENV = "LONGHAUL_KINDS"
-BUILTIN_MODULES = ("longhaul.kinds.model_training", "longhaul.kinds.csv_profile", "longhaul.kinds.athena_query")
+# Each built-in kind is the module of the same name (tests/unit/test_cold_path.py checks it).
+BUILTIN_KINDS = {name: f"longhaul.kinds.{name}" for name in ("model_training", "csv_profile", "athena_query")}
+BUILTIN_MODULES = tuple(BUILTIN_KINDS.values())
 # MCP tool names: 1-128 characters of letters, digits, '_', '-' and '.'.
 TOOL_NAME = re.compile(r"[A-Za-z0-9_.-]{1,128}")
 # The endpoint's own tools: a kind by one of these names would hide it.
@@ -83,15 +88,19 @@ def load_module(name: str) -> list[TaskKind]:
     return found
 
 
-def load_configured() -> None:
-    """Load every configured kind module not loaded yet (cheap when nothing changed)."""
+def load_configured(builtins: bool = True) -> None:
+    """Load every configured kind module not loaded yet (cheap when nothing changed); with ``builtins`` False, only
+    those named in LONGHAUL_KINDS."""
     for name in configured_modules():
-        if name not in _LOADED:
+        if name not in _LOADED and (builtins or name not in BUILTIN_MODULES):
             load_module(name)
 
 
 def get_kind(name: str) -> TaskKind:
-    load_configured()
+    module = BUILTIN_KINDS.get(name)
+    if module is not None and module not in _LOADED:
+        load_module(module)
+    load_configured(builtins=module is None)
     try:
         return _REGISTRY[name]
     except KeyError:
@@ -102,8 +111,6 @@ def all_kinds() -> list[TaskKind]:
     load_configured()
     return [_REGISTRY[name] for name in sorted(_REGISTRY)]
 
-
-load_configured()
 
 __all__ = [
     "CancelContext",

@@ -1,0 +1,169 @@
+"""What a cold start loads: only what its first request needs (benchmarks/cold_start.py measures what it costs).
+
+Each check runs in a fresh interpreter, as Lambda starts one: RunStep serving one step of a built-in kind, and the
+MCP endpoint serving a tools/list, then its before-snapshot hook (which must leave nothing for the first request
+after a SnapStart restore to load or build)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import textwrap
+
+from longhaul import kinds
+from longhaul_dev.template import PROJECT_ROOT
+
+ENVIRONMENT = {
+    "AWS_DEFAULT_REGION": "us-east-1",
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "AWS_EC2_METADATA_DISABLED": "true",
+    "POWERTOOLS_SERVICE_NAME": "longhaul",
+    "POWERTOOLS_METRICS_NAMESPACE": "Longhaul",
+    "POWERTOOLS_LOG_LEVEL": "WARNING",
+    "TASKS_TABLE_NAME": "tasks",
+    "RESULTS_BUCKET_NAME": "results",
+    "STATE_MACHINE_ARN": "arn:aws:states:us-east-1:123456789012:stateMachine:tasks",
+    "AUTH_MODE": "jwt",
+    "LONGHAUL_KINDS": "",
+    "PYTHONDONTWRITEBYTECODE": "1",  # imports this checkout's code: leave no __pycache__ in it
+}
+CONTEXT = """
+    from types import SimpleNamespace
+
+    context = SimpleNamespace(
+        function_name="f", function_version="$LATEST", memory_limit_in_mb=1024, aws_request_id="r",
+        invoked_function_arn="arn:aws:lambda:us-east-1:123456789012:function:f",
+        get_remaining_time_in_millis=lambda: 60_000,
+    )
+"""
+
+
+def run(*code: str, **environment: str) -> dict:
+    """Runs ``code`` in a fresh interpreter (this checkout first on the path); returns the JSON it printed last."""
+    program = f"import sys; sys.path.insert(0, {str(PROJECT_ROOT)!r})\n" + textwrap.dedent(CONTEXT)
+    program += "\n".join(textwrap.dedent(part) for part in code)
+    done = subprocess.run(
+        [sys.executable, "-c", program],
+        capture_output=True,
+        text=True,
+        env={**ENVIRONMENT, **environment},
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    return dict(json.loads(done.stdout.strip().splitlines()[-1]))
+
+
+def test_a_step_of_a_builtin_kind_loads_no_other_kind_and_builds_no_task_record():
+    found = run(
+        f"""
+        import json, boto3
+        from moto import mock_aws
+
+        with mock_aws():
+            table = boto3.client("dynamodb")
+            table.create_table(
+                TableName="tasks",
+                KeySchema=[{{"AttributeName": "task_id", "KeyType": "HASH"}}],
+                AttributeDefinitions=[{{"AttributeName": "task_id", "AttributeType": "S"}}],
+                BillingMode="PAY_PER_REQUEST",
+            )
+            item = {{"task_id": "t1", "status": "working", "step_count": 1, "progress": 0}}
+            table.put_item(TableName="tasks", Item={{k: {{"N" if k != "task_id" and k != "status" else "S": str(v)}}
+                                                     for k, v in item.items()}})
+            sys.path.insert(0, {str(PROJECT_ROOT / "functions" / "run_step")!r})
+            import app
+            from longhaul import models
+
+            event = {{
+                "task_id": "t1", "owner": "alice", "kind": "model_training",
+                "params": {{"epochs": 3, "epoch_seconds": 0, "checkpoint_seconds": 0}},
+                "cursor": {{"epoch": 1, "history": [1.0]}}, "step_count": 1,
+            }}
+            outcome = app.lambda_handler(event, context)
+            stored = table.get_item(TableName="tasks", Key={{"task_id": {{"S": "t1"}}}})["Item"]["step_count"]
+            print(json.dumps({{
+                "outcome": outcome, "stored_step": stored["N"], "record_built": models.TaskRecord.__pydantic_complete__,
+                "modules": sorted(m for m in sys.modules if m.startswith("longhaul")),
+            }}))
+        """
+    )
+    # The step ran and checkpointed...
+    assert found["outcome"]["outcome"] == "continue" and found["outcome"]["step_count"] == 2
+    assert found["stored_step"] == "2"
+    # ...loading its own kind only: not the other built-ins, the query engine, or the endpoint's task service.
+    assert "longhaul.kinds.model_training" in found["modules"]
+    unneeded = {
+        "longhaul.kinds.csv_profile",
+        "longhaul.kinds.athena_query",
+        "longhaul.queries",
+        "longhaul.adapters.athena",
+        "longhaul.tasks",
+    }
+    assert not unneeded & set(found["modules"])
+    assert not [m for m in found["modules"] if m.startswith("longhaul.endpoint")]
+    # A checkpoint writes the step's facts; the task record's model is never validated, so never built.
+    assert found["record_built"] is False
+
+
+def test_each_builtin_kind_is_the_module_of_its_name():
+    # get_kind loads a built-in kind's module by its name alone: the two must not drift apart.
+    for name, module in kinds.BUILTIN_KINDS.items():
+        assert [kind.name for kind in kinds.load_module(module)] == [name]
+    assert kinds.get_kind("csv_profile").name == "csv_profile"
+
+
+ENDPOINT = f"""
+    import json
+    sys.path.insert(0, {str(PROJECT_ROOT / "functions" / "mcp_endpoint")!r})
+    event = json.loads(open({str(PROJECT_ROOT / "events" / "mcp_endpoint" / "http_api_tools_list.json")!r}).read())
+"""
+
+
+def test_the_endpoint_loads_pyjwt_only_where_it_verifies_tokens_itself():
+    # API Gateway verified this caller (the event's authorizer claims): a tools/list needs no token library.
+    found = run(
+        ENDPOINT,
+        """
+        import app
+        response = app.lambda_handler(event, context)
+        print(json.dumps({"status": response["statusCode"], "body": response["body"], "jwt": "jwt" in sys.modules}))
+        """,
+    )
+    assert found["status"] == 200 and '"tools"' in found["body"]
+    assert found["jwt"] is False
+    # A deployment that verifies bearer tokens itself (JWT_ISSUER) loads it at init, not on its first request.
+    loaded = run(
+        ENDPOINT,
+        "import app\nprint(json.dumps({'jwt': 'jwt.algorithms' in sys.modules}))",
+        **{"JWT_ISSUER": "https://issuer.example"},
+    )
+    assert loaded["jwt"] is True
+
+
+def test_the_before_snapshot_hook_leaves_nothing_to_load_or_build_for_the_first_request():
+    found = run(
+        ENDPOINT,
+        """
+        import app
+        from longhaul import models
+        from longhaul.endpoint import views
+
+        deferred = [m.__name__ for m in (models.TaskRecord, views.TaskStatusView) if not m.__pydantic_complete__]
+        app.before_snapshot()
+        print(json.dumps({
+            "deferred_at_init": deferred,
+            "jwt": "jwt.algorithms" in sys.modules,
+            "unbuilt": [
+                name for module in (models, views) for name, value in vars(module).items()
+                if isinstance(value, type) and hasattr(value, "__pydantic_complete__")
+                and value.__module__ == module.__name__ and not value.__pydantic_complete__
+            ],
+        }))
+        """,
+    )
+    # Built on first use by a plain cold start (a tools/list validates none of them)...
+    assert found["deferred_at_init"] == ["TaskRecord", "TaskStatusView"]
+    # ...and all built, with PyJWT loaded, before a snapshot is taken.
+    assert found["unbuilt"] == [] and found["jwt"] is True
