@@ -16,12 +16,13 @@ with loading():
     from mangum import Mangum
 
     from longhaul import runtime
-    from longhaul.endpoint import tokens
     from longhaul.endpoint.app import build_app
     from longhaul.observability import logger, metrics
 
-    if os.environ.get("JWT_ISSUER"):  # this deployment verifies bearer tokens itself: load PyJWT now, not per request
-        tokens.preload()
+    if os.environ.get("JWT_ISSUER"):  # this deployment verifies bearer tokens itself: load the verifier and PyJWT now
+        from longhaul.endpoint.tokens import preload as load_token_verifier
+
+        load_token_verifier()
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.typing import LambdaContext
@@ -65,8 +66,11 @@ def before_snapshot() -> None:
     expire. A plain cold start (no SnapStart) skips this and stays lazy."""
     # The first connection encodes the AWS host name with the idna codec, imported on first use.
     importlib.import_module("encodings.idna")
-    tokens.preload()  # the stage's settings may name an issuer the function's environment does not
-    runtime.build_models("longhaul.models", "longhaul.endpoint.views")  # built on first use otherwise
+    from longhaul.endpoint.tokens import preload as load_token_verifier
+
+    load_token_verifier()  # the stage's settings may name an issuer the function's environment does not
+    # The pydantic models a plain cold start builds on first use.
+    runtime.build_models("longhaul.models", "longhaul.endpoint.views", "longhaul.endpoint.tasks_ext")
     service = runtime.task_service()
     runtime.build_clients(service)
     with runtime.answered_in_process(service.store.client, "GetItem"):

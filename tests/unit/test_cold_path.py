@@ -167,3 +167,24 @@ def test_the_before_snapshot_hook_leaves_nothing_to_load_or_build_for_the_first_
     assert found["deferred_at_init"] == ["TaskRecord", "TaskStatusView"]
     # ...and all built, with PyJWT loaded, before a snapshot is taken.
     assert found["unbuilt"] == [] and found["jwt"] is True
+
+
+def test_a_start_tool_is_what_the_sdk_would_derive_from_its_function():
+    # endpoint/server.py builds each kind's start tool itself (cheaper at cold start): the SDK must see the same tool.
+    from mcp.server.mcpserver.tools import Tool
+
+    from longhaul.endpoint.server import _PassThroughArguments, mcp
+
+    built = mcp._tool_manager.get_tool("model_training")
+    assert built is not None
+    derived = Tool.from_function(built.fn, name=built.name, title=built.title, annotations=built.annotations)
+    same = ("is_async", "context_kwarg", "resolved_params", "resolver_plans", "icons", "meta")
+    assert {name: getattr(built, name) for name in same} == {name: getattr(derived, name) for name in same}
+    metadata = ("output_schema", "output_model", "wrap_output")
+    assert {name: getattr(built.fn_metadata, name) for name in metadata} == {
+        name: getattr(derived.fn_metadata, name) for name in metadata
+    }
+    # Only the arguments differ, on purpose: passed through raw, validated strictly by the tool against the kind's
+    # params (the published schema is the kind's, flat).
+    assert built.fn_metadata.arg_model is _PassThroughArguments
+    assert set(built.parameters["properties"]) >= {"epochs", "session_id", "idempotency_key"}

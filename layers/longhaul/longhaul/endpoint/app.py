@@ -9,9 +9,8 @@ from mcp.server.transport_security import TransportSecuritySettings
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from longhaul.endpoint import tasks_2025
-from longhaul.endpoint.identity import authenticate
+from longhaul.endpoint.identity import InvalidToken, KeysUnavailable, authenticate
 from longhaul.endpoint.server import UNAUTHORIZED, mcp
-from longhaul.endpoint.tokens import InvalidToken, KeysUnavailable
 from longhaul.observability import logger
 from longhaul.settings import Settings, get_settings
 

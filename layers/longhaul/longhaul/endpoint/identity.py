@@ -5,8 +5,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from longhaul.endpoint.tokens import InvalidToken, verifier
 from longhaul.settings import Settings
+
+
+# Here rather than in endpoint/tokens.py (which raises them too): every request's guard catches them, and a deployment
+# whose callers API Gateway verifies never loads the token verifier.
+class InvalidToken(Exception):
+    """The caller's token is missing or unacceptable; the message is safe to show the caller."""
+
+
+class KeysUnavailable(Exception):
+    """The issuer's signing keys could not be fetched: our problem (or the issuer's), not the caller's."""
 
 
 def _verified_by_api_gateway(event: dict[str, Any]) -> str | None:
@@ -52,6 +61,8 @@ def authenticate(event: dict[str, Any] | None, settings: Settings) -> str:
         token = bearer_token(event)
         if token is None:
             raise InvalidToken("")  # no credentials: RFC 6750 sends no error code
+        from longhaul.endpoint.tokens import verifier
+
         audiences = tuple(a.strip() for a in settings.jwt_audience.split(",") if a.strip())
         claims = verifier(settings.jwt_issuer, audiences, settings.jwt_jwks_url).verify(token)
         return str(claims["sub"])

@@ -15,7 +15,7 @@ import anyio
 from mcp.server.mcpserver import Context, MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
 from mcp.server.mcpserver.tools import Tool
-from mcp.server.mcpserver.utilities.func_metadata import ArgModelBase
+from mcp.server.mcpserver.utilities.func_metadata import ArgModelBase, FuncMetadata
 from mcp.shared.exceptions import MCPError
 from mcp_types import CallToolResult, ToolAnnotations
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, WithJsonSchema, create_model
@@ -112,6 +112,12 @@ class _PassThroughArguments(ArgModelBase):
         return {"arguments": dict(self.model_extra or {})}
 
 
+# What the SDK needs to call a start tool, the same for every kind: ``start(arguments, ctx)`` returns a CallToolResult
+# (no output schema, nothing to wrap) and gets the raw arguments (tests/unit/test_cold_path.py checks this is what
+# Tool.from_function would give).
+_START_METADATA = FuncMetadata(arg_model=_PassThroughArguments)
+
+
 def start_tool(kind: TaskKind) -> Tool:
     """A tool named after the kind whose input schema is the kind's params (plus the start options), flat.
     Unknown arguments and wrong types are rejected with a message naming the field; nothing is coerced."""
@@ -143,16 +149,20 @@ def start_tool(kind: TaskKind) -> Tool:
         )
         return tool_result(handle)
 
-    tool = Tool.from_function(
-        start,
+    # Built here rather than by Tool.from_function, which would derive an argument model and schema from ``start``'s
+    # signature only for both to be replaced (a cold start paid for that once per kind). The SDK reads the argument
+    # model and schema live: publish the kind's flat schema, closed to other names.
+    tool = Tool(
+        fn=start,
         name=kind.name,
         title=kind.title,
         description=f"{kind.description} {START_SUFFIX}",
+        parameters={**arguments_model.model_json_schema(), "additionalProperties": False},
+        fn_metadata=_START_METADATA,
+        is_async=True,
+        context_kwarg="ctx",
         annotations=STARTS,
     )
-    # The SDK reads the argument model and schema live: publish the kind's flat schema, closed to other names.
-    tool.fn_metadata.arg_model = _PassThroughArguments
-    tool.parameters = {**arguments_model.model_json_schema(), "additionalProperties": False}
     return published(tool)
 
 

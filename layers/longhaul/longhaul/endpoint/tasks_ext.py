@@ -29,7 +29,7 @@ from longhaul import runtime
 from longhaul.endpoint.views import tool_result as structured_result
 from longhaul.errors import InvalidTaskParams, LonghaulError, TaskNotFound
 from longhaul.kinds import TaskKind, get_kind
-from longhaul.models import TaskRecord, TaskStatus, utc_now
+from longhaul.models import DEFERRED, TaskRecord, TaskStatus, utc_now
 from longhaul.settings import get_settings
 
 TASKS_EXTENSION = "io.modelcontextprotocol/tasks"
@@ -42,6 +42,8 @@ T = TypeVar("T")
 
 
 class TaskIdParams(RequestParams):
+    model_config = DEFERRED  # built by the first tasks/* request (or before a SnapStart snapshot)
+
     task_id: str = Field(min_length=1, max_length=128)
 
 

@@ -22,8 +22,12 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
+from longhaul.endpoint.identity import InvalidToken, KeysUnavailable
+
 if TYPE_CHECKING:
     import jwt
+
+__all__ = ["InvalidToken", "KeysUnavailable", "TokenVerifier", "preload", "verifier"]
 
 # Asymmetric only: an HMAC algorithm would let anyone holding the public JWKS forge tokens, and "none" signs nothing.
 ALGORITHMS = ["RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512"]
@@ -34,14 +38,6 @@ FETCH_TIMEOUT_SECONDS = 5.0
 def preload() -> None:
     """Import what verifying a token needs (PyJWT, its RSA and EC algorithms), e.g. before a SnapStart snapshot."""
     import jwt.algorithms  # noqa: F401 - loaded for later use (with the jwt package and cryptography's backends)
-
-
-class InvalidToken(Exception):
-    """The caller's token is missing or unacceptable; the message is safe to show the caller."""
-
-
-class KeysUnavailable(Exception):
-    """The issuer's signing keys could not be fetched: our problem (or the issuer's), not the caller's."""
 
 
 def _get_json(url: str) -> dict[str, Any]:

@@ -16,13 +16,15 @@ caller queries the same data; each caller's results are written under their own 
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, Field, field_validator
 
 from longhaul.errors import QueryFailed
 from longhaul.kinds.base import CancelContext, Done, Sleep, StepContext, StepResult, task_kind
-from longhaul.queries import QueryExecution
+
+if TYPE_CHECKING:  # the type only: the MCP endpoint imports this module to list the kind, and runs no query
+    from longhaul.queries import QueryExecution
 
 MAX_SQL_CHARS = 20_000
 FIRST_POLL_SECONDS = 1

@@ -12,8 +12,6 @@ one that does not exist) fails the task with the same InputNotFound message.
 
 from __future__ import annotations
 
-import csv
-import io
 from typing import Any
 
 from pydantic import BaseModel, Field, field_validator
@@ -67,6 +65,9 @@ def _fold(stats: dict[str, Any], value: str) -> None:
 def csv_profile(params: CsvProfileParams, cursor: Any, ctx: StepContext) -> StepResult:
     """Profile a CSV file uploaded with create_upload_url: row count, and per column count, empty, numeric, min, max
     and mean."""
+    import csv  # here, not at the top: the MCP endpoint imports this module only to list the kind
+    import io
+
     inputs = ctx.inputs
     state: dict[str, Any] = cursor or {"offset": 0, "carry": "", "header": None, "rows": 0, "columns": []}
     size = inputs.size(params.input_key)  # InputNotFound (missing or not the owner's) fails the task, readably
