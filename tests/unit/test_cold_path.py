@@ -85,6 +85,7 @@ def test_a_step_of_a_builtin_kind_loads_no_other_kind_and_builds_no_task_record(
             stored = table.get_item(TableName="tasks", Key={{"task_id": {{"S": "t1"}}}})["Item"]["step_count"]
             print(json.dumps({{
                 "outcome": outcome, "stored_step": stored["N"], "record_built": models.TaskRecord.__pydantic_complete__,
+                "plugins_looked_up": sys.modules["pydantic.plugin._loader"]._plugins is not None,
                 "modules": sorted(m for m in sys.modules if m.startswith("longhaul")),
             }}))
         """
@@ -105,6 +106,8 @@ def test_a_step_of_a_builtin_kind_loads_no_other_kind_and_builds_no_task_record(
     assert not [m for m in found["modules"] if m.startswith("longhaul.endpoint")]
     # A checkpoint writes the step's facts; the task record's model is never validated, so never built.
     assert found["record_built"] is False
+    # Nor does pydantic read every distribution's entry points looking for plugins (coldstart.loading).
+    assert found["plugins_looked_up"] is False
 
 
 def test_each_builtin_kind_is_the_module_of_its_name():
