@@ -191,3 +191,17 @@ def test_a_start_tool_is_what_the_sdk_would_derive_from_its_function():
     # params (the published schema is the kind's, flat).
     assert built.fn_metadata.arg_model is _PassThroughArguments
     assert set(built.parameters["properties"]) >= {"epochs", "session_id", "idempotency_key"}
+
+
+def test_a_worker_still_stops_at_start_on_a_kind_module_it_cannot_import():
+    # Built-in kinds load on first use; the modules LONGHAUL_KINDS names still load at init (docs/kinds.md).
+    program = f"import sys; sys.path[:0] = [{str(PROJECT_ROOT)!r}, {str(PROJECT_ROOT / 'functions' / 'run_step')!r}]\n"
+    done = subprocess.run(
+        [sys.executable, "-c", program + "import app"],
+        capture_output=True,
+        text=True,
+        env={**ENVIRONMENT, "LONGHAUL_KINDS": "lh_no_such_kind_module"},
+        timeout=120,
+    )
+    assert done.returncode != 0
+    assert "KindModuleError" in done.stderr and "'lh_no_such_kind_module'" in done.stderr

@@ -103,11 +103,16 @@ _MODULES: dict[str, tuple[str, ...]] = {
 
 
 def preload(getter: Any) -> None:
-    """Import what ``getter`` will import (no settings read, no client built: the environment may not be final)."""
+    """Import what ``getter`` will import (no settings read, no client built: the environment may not be final), and
+    the kind modules LONGHAUL_KINDS names, so one that cannot be imported stops the function at start (docs/kinds.md).
+    Not the built-in kinds: a step loads its own kind's module, and only that one, on first use."""
     import importlib
 
     for module in _MODULES[getter.__name__]:
         importlib.import_module(module)
+    from longhaul.kinds import load_configured
+
+    load_configured(builtins=False)
 
 
 def build_clients(service: object) -> list[str]:

@@ -3,11 +3,12 @@
 A kind module holds one or more module-level ``TaskKind`` objects (``@task_kind`` makes one from a step function).
 The modules to load are the built-ins plus those named in ``LONGHAUL_KINDS`` (comma-separated module names, e.g.
 ``render,etl.nightly``; template.yaml sets it for every function, and ``longhaul new-kind`` adds to it). A module
-that cannot be imported, or that defines no kind, fails loudly with its name the first time kinds are looked up (the
-MCP endpoint lists them all at import): a kind is never silently absent from the MCP tools.
+that cannot be imported, or that defines no kind, fails loudly with its name when the function starts (the MCP
+endpoint lists every kind at import; the workers load the configured modules at init, ``runtime.preload``): a kind
+is never silently absent from the MCP tools.
 
-A worker looks up one kind per step: for a built-in kind it loads that kind's module and the configured ones, not
-the other built-ins (each costs its imports and a params model at every cold start).
+The built-in kinds load on first use: a worker's step loads its own kind's module only, not the other built-ins
+(each costs its imports and a params model at every cold start).
 """
 
 from __future__ import annotations
