@@ -25,6 +25,9 @@ os.environ.update(
         "AWS_SESSION_TOKEN": "testing",
         "AWS_DEFAULT_REGION": "us-east-1",
         "AWS_REGION": "us-east-1",
+        # Waits between retries (the workflow's Retry, botocore's backoff) 20x shorter: what is retried, how often
+        # and in what order stays as on AWS (longhaul_dev.retry_waits); no test asserts a wait's length.
+        "LONGHAUL_DEV_RETRY_WAIT_SCALE": "0.05",
     }
 )
 os.environ.pop("AWS_PROFILE", None)
