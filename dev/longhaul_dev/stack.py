@@ -72,7 +72,7 @@ _handlers: dict[tuple[Path, str], Callable[[Any, Any], Any]] = {}
 def _client(service: str, region: str) -> Any:
     key = (service, region, os.environ.get("AWS_ENDPOINT_URL", ""))
     if key not in _clients:
-        _clients[key] = boto3.client(service, region_name=region)  # type: ignore[call-overload]
+        _clients[key] = boto3.client(service, region_name=region)
     return _clients[key]
 
 
