@@ -74,11 +74,19 @@ class Issuer:
         return jwt.encode(payload, key or self.key, algorithm="RS256", headers={"kid": kid or self.kid})
 
 
-@pytest.fixture
-def issuer() -> Iterator[Issuer]:
+@pytest.fixture(scope="module")
+def shared_issuer() -> Iterator[Issuer]:
+    """One provider (its RSA key takes ~0.1 s of CPU to generate) for the module; each test gets it reset."""
     provider = Issuer()
     yield provider
     provider.server.shutdown()
+
+
+@pytest.fixture
+def issuer(shared_issuer: Issuer) -> Issuer:
+    shared_issuer.requests.clear()
+    shared_issuer.down = False
+    return shared_issuer
 
 
 @pytest.fixture
