@@ -6,6 +6,7 @@ when ``AWS_ENDPOINT_URL`` points at it.
 
 from __future__ import annotations
 
+import functools
 import io
 import json
 import os
@@ -18,6 +19,8 @@ from pathlib import Path
 from typing import Any
 
 import boto3
+import botocore.loaders
+import botocore.session
 
 from longhaul_dev import moto_lambda, strict_aws
 from longhaul_dev.template import (
@@ -28,6 +31,17 @@ from longhaul_dev.template import (
     load_template,
     substituted_definition,
 )
+
+
+def share_botocore_loader() -> None:
+    """One botocore data loader for the whole process; idempotent. Every boto3 Session otherwise reads and parses
+    the service models and endpoints.json again: moto's EC2 backend alone builds three Sessions when imported (Step
+    Functions' parser imports it), each test's mock_aws a new default one. The data is read-only."""
+    if not hasattr(botocore.session.create_loader, "cache_info"):
+        botocore.session.create_loader = functools.lru_cache(maxsize=None)(botocore.loaders.create_loader)
+
+
+share_botocore_loader()  # on import: before a dev server or a test process makes its first Session
 
 # Moto executes state machines only when told to. Its Docker-free Lambda ("use_docker": False) would echo
 # the event back without calling _invoke_lambda, so the regular backend is kept and its invoke is patched.
