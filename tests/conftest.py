@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import functools
 import json
 import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-import botocore.loaders
-import botocore.session
 import pytest
 
 # Before any longhaul import: Powertools reads these once. No X-Ray daemon here, and no real credentials.
@@ -25,6 +22,9 @@ os.environ.update(
         "AWS_SESSION_TOKEN": "testing",
         "AWS_DEFAULT_REGION": "us-east-1",
         "AWS_REGION": "us-east-1",
+        # Waits between retries (the workflow's Retry, botocore's backoff) 20x shorter: what is retried, how often
+        # and in what order stays as on AWS (longhaul_dev.retry_waits); no test asserts a wait's length.
+        "LONGHAUL_DEV_RETRY_WAIT_SCALE": "0.05",
     }
 )
 os.environ.pop("AWS_PROFILE", None)
@@ -40,13 +40,12 @@ from longhaul import kinds, runtime
 from longhaul.kinds.base import TaskKind
 from longhaul_dev import moto_lambda
 from longhaul_dev.faults import AwsFaults
-from longhaul_dev.stack import MOTO_CONFIG, LocalStack, create_local_stack, create_tasks_table
+from longhaul_dev.stack import MOTO_CONFIG, LocalStack, create_local_stack, create_tasks_table, share_botocore_loader
 from longhaul_dev.template import load_template
 
-# One botocore data loader for the whole test process (before any test makes a session). moto's mock_aws gives
-# every test a new default boto3 session, and each would read and parse the service models (JSON) again: most of
-# what building a local stack cost. The models are read-only data, so sharing them changes nothing tests observe.
-botocore.session.create_loader = functools.lru_cache(maxsize=None)(botocore.loaders.create_loader)  # type: ignore[attr-defined]
+# One botocore data loader for the whole test process (before any test makes a session): moto's mock_aws gives
+# every test a new default boto3 session, which would otherwise read and parse the service models again.
+share_botocore_loader()
 
 EVENTS = Path(__file__).resolve().parents[1] / "events"
 

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from longhaul_dev import moto_callbacks
+from longhaul_dev import moto_asl_cache, moto_callbacks, retry_waits
 from longhaul_dev.faults import LambdaFaults
 
 _handlers: dict[str, Callable[[Any, Any], Any]] = {}
@@ -124,6 +124,8 @@ def install() -> None:
     from moto.awslambda.models import LambdaFunction
 
     moto_callbacks.install()  # the local stack's other moto fix: StopExecution ends a task-token wait
+    moto_asl_cache.install()  # one ASL parse per definition, not one per execution
+    retry_waits.install()  # retry waits as on AWS, or compressed (LONGHAUL_DEV_RETRY_WAIT_SCALE)
     with _lock:
         if _original is None:
             _original = LambdaFunction._invoke_lambda
@@ -135,6 +137,8 @@ def uninstall() -> None:
     from moto.awslambda.models import LambdaFunction
 
     moto_callbacks.uninstall()
+    moto_asl_cache.uninstall()
+    retry_waits.uninstall()
     with _lock:
         if _original is not None:
             LambdaFunction._invoke_lambda = _original  # type: ignore[method-assign]

@@ -6,16 +6,21 @@ when ``AWS_ENDPOINT_URL`` points at it.
 
 from __future__ import annotations
 
+import functools
 import io
 import json
 import os
 import sys
 import time
 import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import boto3
+import botocore.loaders
+import botocore.session
 
 from longhaul_dev import moto_lambda, strict_aws
 from longhaul_dev.template import (
@@ -26,6 +31,17 @@ from longhaul_dev.template import (
     load_template,
     substituted_definition,
 )
+
+
+def share_botocore_loader() -> None:
+    """One botocore data loader for the whole process; idempotent. Every boto3 Session otherwise reads and parses
+    the service models and endpoints.json again: moto's EC2 backend alone builds three Sessions when imported (Step
+    Functions' parser imports it), each test's mock_aws a new default one. The data is read-only."""
+    if not hasattr(botocore.session.create_loader, "cache_info"):
+        botocore.session.create_loader = functools.lru_cache(maxsize=None)(botocore.loaders.create_loader)
+
+
+share_botocore_loader()  # on import: before a dev server or a test process makes its first Session
 
 # Moto executes state machines only when told to. Its Docker-free Lambda ("use_docker": False) would echo
 # the event back without calling _invoke_lambda, so the regular backend is kept and its invoke is patched.
@@ -59,6 +75,27 @@ class LocalStack:
     function_environments: dict[str, dict[str, str]] = field(default_factory=dict)
 
 
+# Process-wide, because a test process builds one local stack per test: a boto3 client (its class is built from the
+# service model, per session) and a function's handler module (imported from its file) cost more to make than the
+# calls the stack makes with them. Clients hold no state of a stack (moto answers whichever backend is active, or
+# AWS_ENDPOINT_URL's server); the handler modules hold none either (their services are built per runtime.reset()).
+_clients: dict[tuple[str, str, str], Any] = {}
+_handlers: dict[tuple[Path, str], Callable[[Any, Any], Any]] = {}
+
+
+def _client(service: str, region: str) -> Any:
+    key = (service, region, os.environ.get("AWS_ENDPOINT_URL", ""))
+    if key not in _clients:
+        _clients[key] = boto3.client(service, region_name=region)
+    return _clients[key]
+
+
+def _handler(code_dir: Path, handler: str) -> Callable[[Any, Any], Any]:
+    if (code_dir, handler) not in _handlers:
+        _handlers[code_dir, handler] = moto_lambda.load_handler(code_dir, handler)
+    return _handlers[code_dir, handler]
+
+
 def _dummy_zip() -> bytes:
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as archive:
@@ -77,7 +114,7 @@ def put_kinds_on_path(template: dict[str, Any]) -> None:
 def create_tasks_table(template: dict[str, Any], table_name: str, region: str = "us-east-1") -> str:
     """The tasks table exactly as template.yaml defines it: keys, indexes (with their projections) and TTL."""
     strict_aws.install()
-    dynamodb = boto3.client("dynamodb", region_name=region)
+    dynamodb = _client("dynamodb", region)
     props = template["Resources"]["TasksTable"]["Properties"]
     table_args: dict[str, Any] = {
         "TableName": table_name,
@@ -97,10 +134,10 @@ def create_tasks_table(template: dict[str, Any], table_name: str, region: str = 
 
 def create_sample_table(bucket: str, table: str, region: str = "us-east-1") -> None:
     """The local stack's shared data: a CSV table in moto's S3 and its definition in moto's Glue catalog."""
-    glue = boto3.client("glue", region_name=region)
+    glue = _client("glue", region)
     if glue.get_databases()["DatabaseList"]:
         return  # a second local stack in the same moto shares the sample data
-    s3 = boto3.client("s3", region_name=region)
+    s3 = _client("s3", region)
     s3.create_bucket(Bucket=bucket)
     body = "\n".join(",".join(row) for row in LOCAL_ATHENA_ROWS) + "\n"
     s3.put_object(Bucket=bucket, Key=f"{table}/{table}.csv", Body=body.encode())
@@ -140,7 +177,7 @@ def create_local_stack(stack_name: str = "longhaul-local", region: str = "us-eas
     resolver.attrs["TasksTable.Arn"] = f"arn:aws:dynamodb:{region}:{account}:table/{table_name}"
 
     bucket = f"{stack_name}-results"
-    boto3.client("s3", region_name=region).create_bucket(Bucket=bucket)
+    _client("s3", region).create_bucket(Bucket=bucket)
     resolver.refs["ResultsBucket"] = bucket
     resolver.attrs["ResultsBucket.Arn"] = f"arn:aws:s3:::{bucket}"
 
@@ -153,7 +190,7 @@ def create_local_stack(stack_name: str = "longhaul-local", region: str = "us-eas
         config = resolver.resolve(group["WorkGroupConfiguration"])
         config["BytesScannedCutoffPerQuery"] = int(config["BytesScannedCutoffPerQuery"])
         name = resolver.resolve(group["Name"])
-        boto3.client("athena", region_name=region).create_work_group(
+        _client("athena", region).create_work_group(
             Name=name, Configuration=config, Description=resolver.resolve(group["Description"])
         )
         resolver.refs["AthenaWorkGroup"] = name
@@ -161,7 +198,7 @@ def create_local_stack(stack_name: str = "longhaul-local", region: str = "us-eas
     memory_id = None
     if resolver.condition("CreateMemory"):
         mem_props = resources["Memory"]["Properties"]
-        memory = boto3.client("bedrock-agentcore-control", region_name=region).create_memory(
+        memory = _client("bedrock-agentcore-control", region).create_memory(
             name=resolver.resolve(mem_props["Name"]),
             eventExpiryDuration=int(resolver.resolve(mem_props["EventExpiryDuration"])),
         )["memory"]
@@ -171,11 +208,11 @@ def create_local_stack(stack_name: str = "longhaul-local", region: str = "us-eas
         memory_id = resolver.refs["ExistingMemoryId"]
 
     # Functions: created in moto (so Step Functions can invoke them), run by the real handlers in-process.
-    role = boto3.client("iam", region_name=region).create_role(
+    role = _client("iam", region).create_role(
         RoleName=f"{stack_name}-lambda",
         AssumeRolePolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": []}),
     )["Role"]["Arn"]
-    lambda_client = boto3.client("lambda", region_name=region)
+    lambda_client = _client("lambda", region)
     functions: dict[str, str] = {}
     specs = function_specs(template)
     for logical_id, spec in specs.items():
@@ -192,9 +229,9 @@ def create_local_stack(stack_name: str = "longhaul-local", region: str = "us-eas
         functions[logical_id] = name
         resolver.refs[logical_id] = name
         resolver.attrs[f"{logical_id}.Arn"] = arn
-        moto_lambda.register(name, moto_lambda.load_handler(spec.code_dir, spec.handler))
+        moto_lambda.register(name, _handler(spec.code_dir, spec.handler))
 
-    sfn = boto3.client("stepfunctions", region_name=region)
+    sfn = _client("stepfunctions", region)
     state_machine_arn = sfn.create_state_machine(
         name=f"{stack_name}-TaskWorkflow",
         definition=substituted_definition(template, "TaskWorkflow", resolver),

@@ -7,6 +7,7 @@ resources the local stack created.
 
 from __future__ import annotations
 
+import copy
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -40,8 +41,19 @@ def _construct_tag(loader: yaml.SafeLoader, tag_suffix: str, node: yaml.Node) ->
 _CfnLoader.add_multi_constructor("!", _construct_tag)
 
 
+_parsed_templates: dict[Path, tuple[tuple[int, int], dict[str, Any]]] = {}
+
+
 def load_template(path: Path = TEMPLATE_PATH) -> dict[str, Any]:
-    return yaml.load(path.read_text(), Loader=_CfnLoader)
+    """The template as a new dict each call (callers may change theirs); parsed again only when the file changed:
+    every local stack (one per test) reads it."""
+    stat = path.stat()
+    version = (stat.st_mtime_ns, stat.st_size)
+    cached = _parsed_templates.get(path)
+    if cached is None or cached[0] != version:
+        cached = (version, yaml.load(path.read_text(), Loader=_CfnLoader))
+        _parsed_templates[path] = cached
+    return copy.deepcopy(cached[1])
 
 
 def configured_kinds(template: dict[str, Any] | None = None) -> str:

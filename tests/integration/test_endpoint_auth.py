@@ -64,7 +64,8 @@ class Issuer:
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        # shutdown() waits for the serving loop's next poll: 0.5 s by default, at the end of every test.
+        threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True).start()
 
     def token(self, sub: str = "alice-sub", key: Any = None, kid: str | None = None, **claims: Any) -> str:
         now = int(time.time())
@@ -73,11 +74,19 @@ class Issuer:
         return jwt.encode(payload, key or self.key, algorithm="RS256", headers={"kid": kid or self.kid})
 
 
-@pytest.fixture
-def issuer() -> Iterator[Issuer]:
+@pytest.fixture(scope="module")
+def shared_issuer() -> Iterator[Issuer]:
+    """One provider (its RSA key takes ~0.1 s of CPU to generate) for the module; each test gets it reset."""
     provider = Issuer()
     yield provider
     provider.server.shutdown()
+
+
+@pytest.fixture
+def issuer(shared_issuer: Issuer) -> Issuer:
+    shared_issuer.requests.clear()
+    shared_issuer.down = False
+    return shared_issuer
 
 
 @pytest.fixture

@@ -305,9 +305,13 @@ def test_delivery_retried_after_the_event_was_created(stack, kinds, aws_faults, 
 @pytest.mark.reliability(
     fault="cancel_task while a step runs", expected="cancelled at once; execution stopped; the agent learns it"
 )
-def test_cancel_mid_step(stack, scenario):
+def test_cancel_mid_step(stack, monkeypatch, scenario):
+    # One step of 50 short epochs (the default cadence) reporting progress every 0.5 s: the cancel lands while it
+    # runs, after its first progress write; moto ends the execution once that step returns.
+    monkeypatch.setenv("PROGRESS_MIN_INTERVAL_SECONDS", "0.5")
+    runtime.reset()
     service = runtime.task_service()
-    record = start("model_training", {"epochs": 50, "epoch_seconds": 0.2})
+    record = start("model_training", {"epochs": 50, "epoch_seconds": 0.05})
     wait_until_started(record)
     service.cancel(OWNER, record.task_id)
     final, execution = finish(record)
