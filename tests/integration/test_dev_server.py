@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 import subprocess
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import anyio
@@ -42,10 +42,11 @@ class DevServer:
         )
 
 
-def start_dev_server(*extra: str, env: dict[str, str] | None = None) -> DevServer:
-    """``env``: settings for the server on top of this process's environment (e.g. WAIT_POLL_SECONDS)."""
+def start_dev_server(*extra: str, env: dict[str, str] | None = None, log: Path | None = None) -> DevServer:
+    """``env``: settings for the server on top of this process's environment (e.g. WAIT_POLL_SECONDS); ``log``: its
+    output goes to this file (shared_dev: other test processes follow it) instead of a pipe."""
     try:
-        process, lines = dev_process.start(*extra, env=env)
+        process, lines = dev_process.start(*extra, env=env, log=log)
     except dev_process.DevServerDidNotStart as error:
         pytest.fail(str(error))
     text = "".join(lines)
@@ -61,12 +62,12 @@ def stop(server: DevServer) -> None:
 
 
 @pytest.fixture(scope="module")
-def dev() -> Iterator[DevServer]:
-    server = start_dev_server("--auth", "dev-token")
-    yield server
-    stop(server)
-    assert server.process.returncode == 0, "".join(server.lines)
-    assert "longhaul dev: stopped" in "".join(server.lines)
+def dev() -> DevServer:
+    """The shared `longhaul dev --auth dev-token` (its callers here are names no other module uses). That Ctrl-C
+    stops a dev server cleanly is test_dev_live_view's last check."""
+    from tests.integration.shared_dev import dev_token_server  # it imports this module
+
+    return dev_token_server()
 
 
 async def call(client: Client, tool: str, arguments: dict[str, Any]) -> Any:
