@@ -26,13 +26,16 @@ _servers: dict[str, DevServer] = {}
 
 
 def dev_token_server() -> DevServer:
-    return _shared("--auth", "dev-token")
+    """`longhaul dev --auth dev-token --quiet`. Quiet: without a transition log to write, its watcher does not scan
+    the whole tasks table twice a second, and a shared table grows to hundreds of tasks (test_dev_server reads the
+    log of a server of its own)."""
+    return _shared("--auth", "dev-token", "--quiet")
 
 
 def stream_server() -> DevServer:
-    """`longhaul dev --stream --auth dev-token`, its waits reading the record every 0.5 s (WAIT_POLL_SECONDS; 3 s
-    deployed) so that short tasks still give several distinct readings."""
-    return _shared("--stream", "--auth", "dev-token", env={"WAIT_POLL_SECONDS": "0.5"})
+    """`longhaul dev --stream --auth dev-token --quiet`, its waits reading the record every 0.5 s (WAIT_POLL_SECONDS;
+    3 s deployed) so that short tasks still give several distinct readings."""
+    return _shared("--stream", "--auth", "dev-token", "--quiet", env={"WAIT_POLL_SECONDS": "0.5"})
 
 
 def conformance_server() -> DevServer:

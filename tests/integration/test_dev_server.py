@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import subprocess
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -62,12 +63,14 @@ def stop(server: DevServer) -> None:
 
 
 @pytest.fixture(scope="module")
-def dev() -> DevServer:
-    """The shared `longhaul dev --auth dev-token` (its callers here are names no other module uses). That Ctrl-C
-    stops a dev server cleanly is test_dev_live_view's last check."""
-    from tests.integration.shared_dev import dev_token_server  # it imports this module
-
-    return dev_token_server()
+def dev() -> Iterator[DevServer]:
+    """A server of this module's own: the shared ones (shared_dev) are --quiet, and these tests read the transition
+    log and see Ctrl-C stop the server cleanly."""
+    server = start_dev_server("--auth", "dev-token")
+    yield server
+    stop(server)
+    assert server.process.returncode == 0, "".join(server.lines)
+    assert "longhaul dev: stopped" in "".join(server.lines)
 
 
 async def call(client: Client, tool: str, arguments: dict[str, Any]) -> Any:
