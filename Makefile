@@ -108,15 +108,16 @@ format: $(STAMP) ## Format and autofix with ruff
 
 # `make test` runs lint, the external template checkers and the suite side by side (the suite holds validate's
 # own tests), the suite itself over TEST_WORKERS processes (pytest-xdist). --dist loadscope keeps each module in one
-# process, so a module-scoped dev server or conformance run is made once (largest modules first). (loadgroup would
-# split modules finer, but pytest-xdist 3.8 cannot tag the node ids of pytest 9.2, so its groups are ignored.)
+# process, so a module-scoped dev server or conformance run is made once; the slowest modules start first (the
+# order is conftest.py's, hence --no-loadscope-reorder). (loadgroup would split modules finer, but pytest-xdist 3.8
+# cannot tag the node ids of pytest 9.2, so its groups are ignored.)
 TEST_WORKERS ?= 3
 
 test: $(STAMP) $(SAM_STAMP) $(NODE_STAMP) $(CHECKOV_STAMP) $(STRANDS_STAMP) ## The whole suite: lint, validate, unit and integration tests (e2e only with AWS_SAM_STACK_NAME)
 	$(MAKE) --no-print-directory -j --output-sync=target lint $(VALIDATE_TOOLS) suite
 
 suite: $(STAMP) $(NODE_STAMP) $(STRANDS_STAMP) ## Only the pytest suite, over TEST_WORKERS processes (no lint, no external checkers)
-	LONGHAUL_STRANDS_PYTHON=$(STRANDS_VENV)/bin/python $(BIN)/pytest -n $(TEST_WORKERS) --dist loadscope
+	LONGHAUL_STRANDS_PYTHON=$(STRANDS_VENV)/bin/python $(BIN)/pytest -n $(TEST_WORKERS) --dist loadscope --no-loadscope-reorder
 
 reliability: $(STAMP) ## Run the fault matrix and write docs/reliability.md from it
 	$(BIN)/pytest -q -p no:cacheprovider tests/integration/test_faults.py --reliability-report docs/reliability.md

@@ -113,17 +113,24 @@ def start_dev_server() -> tuple[subprocess.Popen[str], str]:
     return process, found[0]
 
 
-def run_all(scenarios: list[str], jobs: int = 4) -> list[ScenarioResult]:
+def run_all(scenarios: list[str], jobs: int = 4, url: str | None = None) -> list[ScenarioResult]:
     """Every scenario against one server, ``jobs`` suite processes at a time: each scenario opens its own sessions
     and tasks, and most of a scenario's time is spent waiting on its tasks, so running a few side by side keeps the
-    results and cuts the wall time. Results come back in the order given."""
+    results and cuts the wall time. Results come back in the order given. ``url``: a `longhaul dev --conformance`
+    already running (the tests share one); by default a new one is started and stopped."""
+    if url is not None:
+        return _run_on(url, scenarios, jobs)
     process, url = start_dev_server()
     try:
-        with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-            return list(pool.map(lambda scenario: run_scenario(url, scenario), scenarios))
+        return _run_on(url, scenarios, jobs)
     finally:
         process.terminate()
         process.wait(timeout=30)
+
+
+def _run_on(url: str, scenarios: list[str], jobs: int) -> list[ScenarioResult]:
+    with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+        return list(pool.map(lambda scenario: run_scenario(url, scenario), scenarios))
 
 
 def render(results: list[ScenarioResult]) -> str:

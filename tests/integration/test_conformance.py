@@ -9,12 +9,13 @@ from __future__ import annotations
 import pytest
 
 from longhaul_dev import conformance_report
+from tests.integration.shared_dev import conformance_server
 
 
 @pytest.fixture(scope="module")
 def results() -> dict[str, conformance_report.ScenarioResult]:
     scenarios = conformance_report.TASKS_SCENARIOS + conformance_report.BASIC_SCENARIOS
-    return {r.name: r for r in conformance_report.run_all(scenarios)}
+    return {r.name: r for r in conformance_report.run_all(scenarios, url=conformance_server().url)}
 
 
 @pytest.mark.timeout(900)

@@ -7,6 +7,7 @@ import subprocess
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import anyio
@@ -42,10 +43,11 @@ class DevServer:
         )
 
 
-def start_dev_server(*extra: str, env: dict[str, str] | None = None) -> DevServer:
-    """``env``: settings for the server on top of this process's environment (e.g. WAIT_POLL_SECONDS)."""
+def start_dev_server(*extra: str, env: dict[str, str] | None = None, log: Path | None = None) -> DevServer:
+    """``env``: settings for the server on top of this process's environment (e.g. WAIT_POLL_SECONDS); ``log``: its
+    output goes to this file (shared_dev: other test processes follow it) instead of a pipe."""
     try:
-        process, lines = dev_process.start(*extra, env=env)
+        process, lines = dev_process.start(*extra, env=env, log=log)
     except dev_process.DevServerDidNotStart as error:
         pytest.fail(str(error))
     text = "".join(lines)
@@ -62,6 +64,8 @@ def stop(server: DevServer) -> None:
 
 @pytest.fixture(scope="module")
 def dev() -> Iterator[DevServer]:
+    """A server of this module's own: the shared ones (shared_dev) are --quiet, and these tests read the transition
+    log and see Ctrl-C stop the server cleanly."""
     server = start_dev_server("--auth", "dev-token")
     yield server
     stop(server)

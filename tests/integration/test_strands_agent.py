@@ -14,6 +14,7 @@ import anyio
 import pytest
 
 from longhaul_dev.template import PROJECT_ROOT
+from tests.integration import strands_runner
 from tests.integration.shared_dev import dev_token_server
 from tests.integration.test_dev_server import DevServer, call, wait_until_done
 from tests.integration.test_strands_recall import STRANDS_PYTHON
@@ -29,7 +30,12 @@ def dev() -> DevServer:
     return dev_token_server()
 
 
-def session(dev: DevServer, session_id: str, prompt: str, *options: str, caller: str = "nora") -> str:
+def session(
+    dev: DevServer, session_id: str, prompt: str, *options: str, caller: str = "nora", process: bool = False
+) -> str:
+    """One `python agent.py --scripted ...` session as a process of its own: started as a user does (``process``),
+    or forked from a preloaded Strands interpreter (strands_runner: the same script, argv and environment, without
+    paying Strands' imports again)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "LONGHAUL_"))}
     env.update(
         LONGHAUL_URL=dev.url,
@@ -41,10 +47,11 @@ def session(dev: DevServer, session_id: str, prompt: str, *options: str, caller:
         AWS_SECRET_ACCESS_KEY="testing",
         AWS_REGION="us-east-1",
     )
-    done = subprocess.run(
-        [str(PYTHON), "agent.py", "--scripted", "--session-id", session_id, *options, prompt],
-        cwd=EXAMPLE, env=env, capture_output=True, text=True, timeout=120,
-    )  # fmt: skip
+    argv = ["agent.py", "--scripted", "--session-id", session_id, *options, prompt]
+    if process:
+        done = subprocess.run([str(PYTHON), *argv], cwd=EXAMPLE, env=env, capture_output=True, text=True, timeout=120)
+    else:
+        done = strands_runner.run(argv=argv, script=EXAMPLE / "agent.py", cwd=EXAMPLE, env=env, timeout=120)
     assert done.returncode == 0, done.stdout + done.stderr
     return done.stdout
 
@@ -57,7 +64,7 @@ async def status_of(dev: DevServer, task_id: str, wait: bool = False) -> str:
 
 
 def test_a_new_session_recalls_the_result_of_a_task_that_ended_while_no_client_was_connected(dev):
-    first = session(dev, "trip-42", "Train a model for 3 epochs", "--epoch-seconds", "2")
+    first = session(dev, "trip-42", "Train a model for 3 epochs", "--epoch-seconds", "2", process=True)
     assert "0 messages restored" in first
     task_id = re.search(r"Started longhaul task (\w+)", first)[1]
     assert "tool call> model_training" in first and '"session_id": "trip-42"' in first

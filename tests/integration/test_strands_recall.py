@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-from pathlib import Path
 
 import boto3
 import pytest
@@ -19,8 +17,8 @@ from longhaul import runtime
 from longhaul.models import TaskStatus
 from longhaul_dev.stack import wait_for_execution
 from longhaul_dev.template import PROJECT_ROOT
-
-STRANDS_PYTHON = Path(os.environ.get("LONGHAUL_STRANDS_PYTHON", PROJECT_ROOT / ".venv-strands" / "bin" / "python"))
+from tests.integration import strands_runner
+from tests.integration.strands_runner import STRANDS_PYTHON
 
 RESTORE = """
 import json, sys
@@ -41,13 +39,10 @@ def test_strands_restores_the_result_as_a_user_and_assistant_turn(stack):
         memoryId=stack.memory_id, actorId="alice", sessionId="agent-7", includePayloads=True
     )["events"]
 
-    restored = subprocess.run(
-        [str(STRANDS_PYTHON), "-c", RESTORE],
-        input=json.dumps(events, default=str),
-        capture_output=True,
-        text=True,
-        check=True,
+    restored = strands_runner.run(
+        argv=["-c"], code=RESTORE, cwd=PROJECT_ROOT, env=dict(os.environ), input=json.dumps(events, default=str)
     )
+    assert restored.returncode == 0, restored.stderr
     messages = json.loads(restored.stdout)
 
     assert [m["role"] for m in messages] == ["user", "assistant"]  # alternates, as the Converse API requires

@@ -7,13 +7,15 @@ CreateTaskResult, polls tasks/get and sends tasks/cancel when its caller cancels
 from __future__ import annotations
 
 import json
-import subprocess
-from collections.abc import Iterator
+import os
 
 import httpx
 import pytest
 
-from tests.integration.test_dev_server import DevServer, start_dev_server
+from longhaul_dev.template import PROJECT_ROOT
+from tests.integration import strands_runner
+from tests.integration.shared_dev import conformance_server
+from tests.integration.test_dev_server import DevServer
 from tests.integration.test_strands_recall import STRANDS_PYTHON
 
 SCRIPT = """
@@ -34,11 +36,8 @@ print(json.dumps({"completed": done, "cancelled": cancelled}, default=str))
 
 
 @pytest.fixture(scope="module")
-def dev() -> Iterator[DevServer]:
-    server = start_dev_server("--conformance", "--quiet")
-    yield server
-    server.process.terminate()
-    server.process.wait(timeout=20)
+def dev() -> DevServer:
+    return conformance_server()
 
 
 def my_tasks(dev: DevServer) -> list[dict]:
@@ -57,9 +56,8 @@ def my_tasks(dev: DevServer) -> list[dict]:
 def test_strands_completes_one_task_natively_and_cancels_another(dev):
     if not STRANDS_PYTHON.exists():
         pytest.fail(f"{STRANDS_PYTHON} is missing: `make test` creates it (Strands Agents in its own venv)")
-    run = subprocess.run(
-        [str(STRANDS_PYTHON), "-c", SCRIPT, dev.url], capture_output=True, text=True, timeout=180, check=True
-    )
+    run = strands_runner.run(argv=["-c", dev.url], code=SCRIPT, cwd=PROJECT_ROOT, env=dict(os.environ), timeout=180)
+    assert run.returncode == 0, run.stdout + run.stderr
     outcome = json.loads(run.stdout.strip().splitlines()[-1])
 
     # The native task's own result, not the fallback tool's task handle.

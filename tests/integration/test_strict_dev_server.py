@@ -3,20 +3,18 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
 from datetime import UTC, datetime
 
 import pytest
 from botocore.exceptions import ClientError
 
-from tests.integration.test_dev_server import DevServer, start_dev_server, stop
+from tests.integration.shared_dev import dev_token_server
+from tests.integration.test_dev_server import DevServer
 
 
 @pytest.fixture(scope="module")
-def dev() -> Iterator[DevServer]:
-    server = start_dev_server("--quiet")
-    yield server
-    stop(server)
+def dev() -> DevServer:
+    return dev_token_server()  # shared: its own memory session and table names below
 
 
 def create_event(dev: DevServer, actor: str = "alice", text: str = "done", token: str = "t-1") -> dict:

@@ -69,16 +69,22 @@ def dev() -> DevServer:
     return dev_token_server()
 
 
-@pytest.fixture(params=["native", "tools"])
-def cli(request, dev) -> Callable[..., Run]:
-    """`longhaul tasks` on `longhaul dev` through the native tasks extension, and through the task tools (as
-    callers of their own: `alice-native`, `alice-tools`, so each run lists only its own tasks)."""
+def cli_over(protocol: str, dev: DevServer) -> Callable[..., Run]:
+    """`longhaul tasks --protocol PROTOCOL` on `longhaul dev`, as callers of the protocol's own (`alice-native`,
+    `alice-tools`), so each protocol's runs list only their own tasks."""
 
     def run(*args: str, token: str | None = None, process: bool = False) -> Run:
-        caller = f"{token}-{request.param}" if token else None
-        return tasks(dev.url, *args, token=caller, process=process, protocol=request.param)
+        caller = f"{token}-{protocol}" if token else None
+        return tasks(dev.url, *args, token=caller, process=process, protocol=protocol)
 
     return run
+
+
+@pytest.fixture(params=["native"])
+def cli(request, dev) -> Callable[..., Run]:
+    """Through the native tasks extension. test_tasks_cli_tools.py runs the same tests through the task tools: a
+    module of its own, so that the two halves run side by side (pytest-xdist keeps a module in one process)."""
+    return cli_over(request.param, dev)
 
 
 def test_start_watch_shows_progress_and_ends_with_the_result(dev, cli):

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterator
 from typing import Any, ClassVar, Literal
 
 import anyio
@@ -23,7 +22,8 @@ from mcp.shared.exceptions import MCPError
 from mcp_types import CallToolResult, ElicitResult, Request, RequestParams, Result
 from pydantic import ConfigDict, Field
 
-from tests.integration.test_dev_server import DevServer, start_dev_server
+from tests.integration.shared_dev import conformance_server
+from tests.integration.test_dev_server import DevServer
 
 TASKS = "io.modelcontextprotocol/tasks"
 
@@ -104,11 +104,8 @@ class Tasks(ClientExtension):
 
 
 @pytest.fixture(scope="module")
-def dev() -> Iterator[DevServer]:
-    server = start_dev_server("--conformance", "--quiet")
-    yield server
-    server.process.terminate()
-    server.process.wait(timeout=20)
+def dev() -> DevServer:
+    return conformance_server()
 
 
 def client(dev: DevServer, *extensions: ClientExtension, elicitation_callback: Any = None) -> Client:

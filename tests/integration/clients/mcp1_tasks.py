@@ -47,8 +47,10 @@ async def python_sdk() -> dict:
 
 
 def strands() -> dict:
+    # A caller of its own: it runs while python_sdk() does, and that one lists exactly its own two tasks.
+    headers = {"Authorization": f"Bearer {TOKEN}-strands"}
     client = MCPClient(
-        lambda: streamablehttp_client(URL, headers=HEADERS),
+        lambda: streamablehttp_client(URL, headers=headers),
         tasks_config=TasksConfig(poll_timeout=timedelta(seconds=60), poll_interval=timedelta(seconds=0.2)),
     )
     with client:
@@ -61,5 +63,11 @@ def strands() -> dict:
         }
 
 
-report = {"python_sdk": asyncio.run(python_sdk()), "strands": strands()}
+async def both() -> dict:
+    """The two clients side by side: each spends most of its time waiting for its task."""
+    strands_report = asyncio.create_task(asyncio.to_thread(strands))  # Strands runs its own event loop thread
+    return {"python_sdk": await python_sdk(), "strands": await strands_report}
+
+
+report = asyncio.run(both())
 print(json.dumps(report, default=str))

@@ -1,0 +1,64 @@
+"""The order pytest-xdist hands out test modules in (`make suite`: ``-n N --dist loadscope --no-loadscope-reorder``).
+
+loadscope keeps a module in one worker, and by default hands out the modules with the most tests first, so a slow
+module with one or two tests (a dev server, a client process, a copy of the project) starts last and ends the
+run alone. Here the modules that take longest start first (longest-first scheduling), then the rest, most tests
+first as xdist would. Only the order changes: every test runs, within its module in its own order.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import pytest
+
+# Seconds each module costs on the 2-core development machine: the larger of its wall time alone and 1.5 x its CPU
+# time alone (under `make test` three workers share two cores, so CPU-heavy modules stretch most). Re-measure when
+# a module gets much slower or faster; a module missing here starts after these.
+WEIGHTS = {
+    "tests/integration/test_faults.py": 51,
+    "tests/integration/test_conformance.py": 32,  # 18 Node processes
+    "tests/integration/test_tasks_cli.py": 28,
+    "tests/integration/test_strands_agent.py": 25,
+    "tests/integration/test_endpoint_auth.py": 25,
+    "tests/integration/test_tasks_2025_clients.py": 23,
+    "tests/integration/test_tasks_cli_tools.py": 22,
+    "tests/integration/test_dev_server.py": 20,
+    "tests/integration/test_invoke.py": 20,
+    "tests/integration/test_clients.py": 19,
+    "tests/integration/test_mcp_endpoint.py": 16,
+    "tests/integration/test_workflow.py": 15,
+    "tests/integration/test_tenant_isolation.py": 14,
+    "tests/integration/test_endpoint_fuzz.py": 13,
+    "tests/integration/test_tasks_2025.py": 13,
+    "tests/integration/test_athena_query.py": 12,
+    "tests/integration/test_dry_run.py": 12,
+    "tests/integration/test_client_surface.py": 12,
+    "tests/integration/test_tasks_extension.py": 12,
+    "tests/integration/test_strands_tasks.py": 12,
+    "tests/integration/test_strict_dev_server.py": 12,
+    "tests/integration/test_dev_live_view.py": 11,
+    "tests/integration/test_scaffold.py": 11,  # three interpreters that import everything
+    "tests/integration/test_tools_list.py": 11,
+    "tests/integration/test_step_cadence.py": 10,
+    "tests/integration/test_wheel.py": 10,
+    "tests/unit/test_strict_athena.py": 9,
+    "tests/integration/test_input_required.py": 9,
+}
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if not hasattr(config, "workerinput"):  # only in xdist workers: a plain run keeps pytest's own order
+        return
+    counts = Counter(_module(item) for item in items)
+
+    def key(item: pytest.Item) -> tuple[int, int, str]:
+        module = _module(item)
+        return -WEIGHTS.get(module, 0), -counts[module], module
+
+    items.sort(key=key)  # stable: a module's own tests keep their order
+
+
+def _module(item: pytest.Item) -> str:
+    return item.nodeid.split("::", 1)[0]
