@@ -105,9 +105,15 @@ async def test_a_task_runs_to_completion_and_its_result_reaches_memory(dev):
     assert status["status"] == "completed"
     assert seen == sorted(seen) and any(0 < p < 1 for p in seen), seen
     assert result["ready"] and result["result"]["epochs"] == 3
-    events = dev.aws("bedrock-agentcore").list_events(
-        memoryId=dev.memory_id, actorId="alice", sessionId="alice-session-1", includePayloads=True
-    )["events"]
+    # The record is completed by the last step; the workflow's next state delivers the result to memory.
+    deadline = time.monotonic() + 10
+    while True:
+        events = dev.aws("bedrock-agentcore").list_events(
+            memoryId=dev.memory_id, actorId="alice", sessionId="alice-session-1", includePayloads=True
+        )["events"]
+        if events or time.monotonic() > deadline:
+            break
+        await anyio.sleep(0.1)
     assert len(events) == 1
     assert handle["task_id"] in str(events[0]["payload"])
     transition = f"task {handle['task_id'][:8]} model_training (alice): completed"
