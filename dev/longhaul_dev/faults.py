@@ -100,14 +100,25 @@ class AwsFaults:
     @contextmanager
     def installed(self) -> Iterator[AwsFaults]:
         """Hook the default boto3 session; clients built inside see the faults (build them after entering)."""
-        events = boto3._get_default_session().events
-        events.register("before-parameter-build", self._remember_params, unique_id="longhaul-faults-params")
-        events.register("before-call", self._before_call, unique_id="longhaul-faults-call")
-        try:
+        with session_hooks(
+            ("before-parameter-build", self._remember_params, "longhaul-faults-params"),
+            ("before-call", self._before_call, "longhaul-faults-call"),
+        ):
             yield self
-        finally:
-            events.unregister("before-parameter-build", unique_id="longhaul-faults-params")
-            events.unregister("before-call", unique_id="longhaul-faults-call")
+
+
+@contextmanager
+def session_hooks(*hooks: tuple[str, Callable[..., Any], str]) -> Iterator[None]:
+    """Register (event, handler, unique id) hooks on the default boto3 session while open: every client built from it
+    inside runs them, as it would a real AWS answer (the fault injector and the cost meter both hook here)."""
+    events = boto3._get_default_session().events
+    for event, handler, unique_id in hooks:
+        events.register(event, handler, unique_id=unique_id)
+    try:
+        yield
+    finally:
+        for event, _, unique_id in hooks:
+            events.unregister(event, unique_id=unique_id)
 
 
 @dataclass

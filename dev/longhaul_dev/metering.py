@@ -28,6 +28,7 @@ import boto3
 from pydantic import BaseModel
 
 from longhaul.kinds import Continue, Done, Sleep, TaskKind
+from longhaul_dev.faults import session_hooks
 
 WORKFLOW = "TaskWorkflow"  # calls made by Step Functions itself (lambda:invoke, direct DynamoDB integrations)
 HARNESS = "harness"  # calls made outside any handler and outside the workflow (a test or benchmark)
@@ -283,16 +284,12 @@ class Meter:
     @contextmanager
     def installed(self) -> Iterator[Meter]:
         """Hook the default boto3 session: clients built inside (build them after entering) are counted."""
-        events = boto3._get_default_session().events
-        events.register("before-parameter-build", self._params, unique_id="longhaul-meter-params")
-        events.register("before-call", self._before, unique_id="longhaul-meter-before")
-        events.register("after-call", self._after, unique_id="longhaul-meter-after")
-        try:
+        with session_hooks(
+            ("before-parameter-build", self._params, "longhaul-meter-params"),
+            ("before-call", self._before, "longhaul-meter-before"),
+            ("after-call", self._after, "longhaul-meter-after"),
+        ):
             yield self
-        finally:
-            events.unregister("before-parameter-build", unique_id="longhaul-meter-params")
-            events.unregister("before-call", unique_id="longhaul-meter-before")
-            events.unregister("after-call", unique_id="longhaul-meter-after")
 
 
 # --------------------------------------------------------------------------------------- kinds to count with
