@@ -16,7 +16,7 @@ import pytest
 # time alone (under `make test` three workers share two cores, so CPU-heavy modules stretch most). Re-measure when
 # a module gets much slower or faster; a module missing here starts after these.
 WEIGHTS = {
-    "tests/integration/test_faults.py": 51,
+    "tests/integration/test_faults.py": 25,
     "tests/integration/test_conformance.py": 32,  # 18 Node processes
     "tests/integration/test_tasks_cli.py": 28,
     "tests/integration/test_strands_agent.py": 25,
