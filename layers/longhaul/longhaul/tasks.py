@@ -20,6 +20,7 @@ from longhaul.errors import (
 )
 from longhaul.inputs import input_key
 from longhaul.kinds import get_kind
+from longhaul.kinds.validation import validated_params
 from longhaul.models import ResultRef, TaskRecord, TaskStatus, is_valid_session_id, iso, utc_now
 from longhaul.observability import logger, metrics
 from longhaul.settings import Settings
@@ -95,7 +96,8 @@ class TaskService:
         """Write the task record, then start its execution. The id is returned only once the record exists."""
         kind = get_kind(kind_name)
         try:
-            params = kind.parse_params(raw_params).model_dump(mode="json")
+            # What the worker's kind.load_params rebuilds the params from: the validated values, as JSON.
+            params = validated_params(kind.params_model, raw_params).model_dump(mode="json")
         except ValidationError as error:
             raise InvalidTaskParams(_describe(error)) from None
         if len(json.dumps(params)) > MAX_PARAMS_BYTES:

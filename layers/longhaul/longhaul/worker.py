@@ -260,7 +260,7 @@ class StepRunner:
                 "make each step do more work"
             )
         kind = get_kind(request.kind)
-        params = kind.parse_params(request.params)
+        params = kind.load_params(request.params)
         try:
             return self._run(kind, params, request, step_number, remaining_ms)
         except TaskAlreadyTerminal as error:

@@ -38,7 +38,7 @@ from longhaul.endpoint.views import (
 )
 from longhaul.errors import InvalidTaskParams, LonghaulError, TaskAlreadyTerminal, TaskNotFound
 from longhaul.kinds import TaskKind, all_kinds, get_kind
-from longhaul.kinds.base import describe_validation_error, parse_strict
+from longhaul.kinds.validation import describe_validation_error, params_model, parse_strict
 from longhaul.models import TaskRecord, TaskStatus
 from longhaul.settings import get_settings
 
@@ -121,9 +121,8 @@ _START_METADATA = FuncMetadata(arg_model=_PassThroughArguments)
 def start_tool(kind: TaskKind) -> Tool:
     """A tool named after the kind whose input schema is the kind's params (plus the start options), flat.
     Unknown arguments and wrong types are rejected with a message naming the field; nothing is coerced."""
-    arguments_model = create_model(
-        f"{kind.params_model.__name__}Arguments", __base__=(kind.params_model, _StartOptions)
-    )
+    params = params_model(kind.params_model)  # a dataclass's pydantic model is built here, once per kind
+    arguments_model = create_model(f"{params.__name__}Arguments", __base__=(params, _StartOptions))
     option_names = set(_StartOptions.model_fields)
 
     async def start(arguments: dict[str, Any], ctx: Context) -> CallToolResult:
@@ -152,12 +151,14 @@ def start_tool(kind: TaskKind) -> Tool:
     # Built here rather than by Tool.from_function, which would derive an argument model and schema from ``start``'s
     # signature only for both to be replaced (a cold start paid for that once per kind). The SDK reads the argument
     # model and schema live: publish the kind's flat schema, closed to other names.
+    # Closed to other names, said last whatever the params' own config (a dataclass's model forbids extras itself).
+    schema = {key: value for key, value in arguments_model.model_json_schema().items() if key != "additionalProperties"}
     tool = Tool(
         fn=start,
         name=kind.name,
         title=kind.title,
         description=f"{kind.description} {START_SUFFIX}",
-        parameters={**arguments_model.model_json_schema(), "additionalProperties": False},
+        parameters={**schema, "additionalProperties": False},
         fn_metadata=_START_METADATA,
         is_async=True,
         context_kwarg="ctx",

@@ -19,6 +19,7 @@ import re
 
 from longhaul.errors import UnknownTaskKind
 from longhaul.kinds.base import CancelContext, Continue, Done, Sleep, StepContext, StepResult, TaskKind, task_kind
+from longhaul.kinds.params import param
 
 KINDS_ENV = "LONGHAUL_KINDS"
 # Each built-in kind is the module of the same name (tests/unit/test_cold_path.py checks it).
@@ -126,6 +127,7 @@ __all__ = [
     "configured_modules",
     "get_kind",
     "load_module",
+    "param",
     "register",
     "task_kind",
     "unregister",

@@ -16,12 +16,12 @@ caller queries the same data; each caller's results are written under their own 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
-
-from pydantic import BaseModel, Field, field_validator
 
 from longhaul.errors import QueryFailed
 from longhaul.kinds.base import CancelContext, Done, Sleep, StepContext, StepResult, task_kind
+from longhaul.kinds.params import param
 
 if TYPE_CHECKING:  # the type only: the MCP endpoint imports this module to list the kind, and runs no query
     from longhaul.queries import QueryExecution
@@ -34,17 +34,17 @@ _LEADING = re.compile(r"\A(?:\s+|--[^\n]*(?:\n|\Z)|/\*.*?\*/)*", re.DOTALL)
 _READ_ONLY = re.compile(r"(?:SELECT|WITH)\b", re.IGNORECASE)
 
 
-class AthenaQueryParams(BaseModel):
-    # No field descriptions: the names and the tool's description say it all, in every agent's context.
-    sql: str = Field(min_length=1, max_length=MAX_SQL_CHARS)
-    max_rows: int = Field(default=100, ge=1, le=1000)
+def _read_only(sql: str) -> str:
+    if not _READ_ONLY.match(sql, _LEADING.match(sql).end()):  # type: ignore[union-attr]  # matches always
+        raise ValueError("must be one read-only statement starting with SELECT or WITH")
+    return sql
 
-    @field_validator("sql")
-    @classmethod
-    def _read_only(cls, sql: str) -> str:
-        if not _READ_ONLY.match(sql, _LEADING.match(sql).end()):  # type: ignore[union-attr]  # matches always
-            raise ValueError("must be one read-only statement starting with SELECT or WITH")
-        return sql
+
+@dataclass(frozen=True)
+class AthenaQueryParams:
+    # No field descriptions: the names and the tool's description say it all, in every agent's context.
+    sql: str = param(min_length=1, max_length=MAX_SQL_CHARS, check=_read_only)
+    max_rows: int = param(100, ge=1, le=1000)
 
 
 def stop_query(job_id: str, ctx: CancelContext) -> None:

@@ -1,16 +1,14 @@
-"""What a task kind is: a name, a params model, and a step function that does one chunk of work."""
+"""What a task kind is: a name, its params (a dataclass, see ``kinds/params.py``), and a step function that does one
+chunk of work. Imports no pydantic: the worker loads this for every step."""
 
 from __future__ import annotations
 
 import inspect
-import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Generic, Literal, Protocol, TypeVar, get_type_hints
 
-from pydantic import BaseModel, ValidationError
-
-from longhaul.errors import InvalidTaskParams
+from longhaul.kinds.params import is_params_dataclass, is_pydantic_model, load
 
 if TYPE_CHECKING:
     from longhaul.inputs import InputReader
@@ -135,22 +133,7 @@ class CancelContext(Protocol):
     def queries(self) -> Queries: ...
 
 
-M = TypeVar("M", bound=BaseModel)
-
-
-def parse_strict(model: type[M], raw: Any) -> M:
-    """Validate ``raw`` as the JSON a client sent: unknown fields are errors, and nothing is coerced (``true`` is
-    not ``1``, ``"3"`` is not ``3``, ``3.0`` is not an int). JSON-mode strictness still reads enum values and
-    ISO dates from strings, as clients send them. Raises ``ValidationError``, or ``InvalidTaskParams`` for
-    values that are not JSON at all."""
-    try:
-        text = json.dumps(raw, allow_nan=False)
-    except (TypeError, ValueError):
-        raise InvalidTaskParams("Invalid parameters: values must be plain JSON (no NaN or Infinity)") from None
-    return model.model_validate_json(text, strict=True, extra="forbid")
-
-
-P = TypeVar("P", bound=BaseModel)
+P = TypeVar("P")
 
 
 @dataclass(frozen=True)
@@ -174,19 +157,21 @@ class TaskKind(Generic[P]):
     # cancelled, fails or times out. Must be safe to call more than once and for a job that already ended.
     cancel: Callable[[str, CancelContext], None] | None = None
 
+    def load_params(self, stored: dict[str, Any]) -> P:
+        """The params a task started with, from what the endpoint stored: what a step gets. For a dataclass of
+        JSON-native fields, a constructor call (no pydantic); stored names the params no longer have (a deploy
+        changed them since the task started) raise ``InvalidTaskParams``, which fails the task readably."""
+        result: P = load(self.params_model, stored)
+        return result
+
     def parse_params(self, raw: dict[str, Any]) -> P:
-        """The kind's params from a start request, strictly (see ``parse_strict``): every kind gets the same rules."""
-        return parse_strict(self.params_model, raw)
+        """The kind's params from a start request's arguments, validated as the endpoint does (strictly, see
+        ``validation.parse_strict``; raises pydantic's ``ValidationError``). Imports pydantic: for the endpoint and
+        tests, never a step."""
+        from longhaul.kinds.validation import instance_of, validated_params
 
-
-def describe_validation_error(error: ValidationError) -> str:
-    """One line naming each bad field, for a client to act on (no pydantic URLs, no echo of large inputs)."""
-    parts = []
-    for issue in error.errors(include_url=False, include_input=False):
-        where = ".".join(str(p) for p in issue["loc"]) or "arguments"
-        message = "unknown argument" if issue["type"] == "extra_forbidden" else issue["msg"]
-        parts.append(f"{where}: {message}")
-    return "Invalid arguments: " + "; ".join(parts)
+        result: P = instance_of(self.params_model, validated_params(self.params_model, raw))
+        return result
 
 
 def task_kind(
@@ -201,17 +186,20 @@ def task_kind(
 ) -> Callable[[Callable[[Any, Any, StepContext], StepResult]], TaskKind[Any]]:
     """Make a task kind of a typed step function: ``def render(params: RenderParams, cursor, ctx) -> StepResult``.
 
-    The params model is the first parameter's annotation, the name the function's (unless given), and the
-    description - what the model reads to choose the tool - the function's docstring. The module that defines it
-    is named in LONGHAUL_KINDS, and the kind becomes an MCP tool. ``cancel(job_id, ctx)`` stops a job the task
-    started elsewhere (see ``StepContext.track_external_job``).
+    The params are the first parameter's annotation: a dataclass (fields declared with ``param()``, see
+    ``kinds/params.py``) or a pydantic model (which costs every step pydantic's import). The name is the function's
+    (unless given), and the description - what the model reads to choose the tool - the function's docstring. The
+    module that defines it is named in LONGHAUL_KINDS, and the kind becomes an MCP tool. ``cancel(job_id, ctx)``
+    stops a job the task started elsewhere (see ``StepContext.track_external_job``).
     """
 
     def make(step: Callable[[Any, Any, StepContext], StepResult]) -> TaskKind[Any]:
         parameters = list(inspect.signature(step).parameters)
         params_model = get_type_hints(step).get(parameters[0]) if parameters else None
-        if not (isinstance(params_model, type) and issubclass(params_model, BaseModel)):
-            raise TypeError(f"{step.__name__}: annotate its first parameter with a pydantic model of the params")
+        if not (is_params_dataclass(params_model) or is_pydantic_model(params_model)):
+            raise TypeError(
+                f"{step.__name__}: annotate its first parameter with the params: a dataclass (or a pydantic model)"
+            )
         doc = description or inspect.getdoc(step) or ""
         # A docstring's lines are wrapped for the source: one line per paragraph for the tool description.
         text = "\n\n".join(" ".join(paragraph.split()) for paragraph in doc.split("\n\n") if paragraph.strip())

@@ -13,22 +13,18 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from pydantic import Field
-
 from longhaul.kinds.base import StepContext
+from longhaul.kinds.params import param
 
 # Lambda's longest run: by default a step works its whole time budget (StepTimeoutSeconds, less a safety margin).
 LONGEST_STEP_SECONDS = 900
 
 
 def checkpoint_seconds_field() -> Any:
-    """The ``checkpoint_seconds`` parameter of a kind's params model. No description: tools/list carries it to every
-    agent, and a model has no reason to change it; the name and the default say enough to a developer."""
-    return Field(
-        default=LONGEST_STEP_SECONDS,
-        ge=0,
-        le=LONGEST_STEP_SECONDS,
-    )
+    """The ``checkpoint_seconds`` field of a kind's params dataclass (``checkpoint_seconds: float =
+    checkpoint_seconds_field()``). No description: tools/list carries it to every agent, and a model has no reason to
+    change it; the name and the default say enough to a developer."""
+    return param(LONGEST_STEP_SECONDS, ge=0, le=LONGEST_STEP_SECONDS)
 
 
 @dataclass

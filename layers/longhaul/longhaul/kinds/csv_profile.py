@@ -12,34 +12,35 @@ one that does not exist) fails the task with the same InputNotFound message.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
-
-from pydantic import BaseModel, Field, field_validator
 
 from longhaul.kinds.base import Continue, Done, StepContext, StepResult, task_kind
 from longhaul.kinds.cadence import Cadence, checkpoint_seconds_field
+from longhaul.kinds.params import param
 
 MAX_COLUMNS = 100
 # Time a step keeps for one more ranged read and fold (up to 64 MiB) before its budget ends.
 READ_SECONDS = 5.0
 
 
-class CsvProfileParams(BaseModel):
-    input_key: str = Field(
+def _inside_inputs(key: str) -> str:
+    if not key.startswith("inputs/") or ".." in key:
+        raise ValueError("must be the input_key create_upload_url returned (it starts with 'inputs/')")
+    return key
+
+
+@dataclass(frozen=True)
+class CsvProfileParams:
+    input_key: str = param(
         min_length=8,
         max_length=1024,
         description="From create_upload_url, once the file is PUT to its upload_url",
+        check=_inside_inputs,
     )
-    delimiter: str = Field(default=",", min_length=1, max_length=1)
-    chunk_bytes: int = Field(default=8 * 1024 * 1024, ge=1024, le=64 * 1024 * 1024)  # per ranged read
+    delimiter: str = param(",", min_length=1, max_length=1)
+    chunk_bytes: int = param(8 * 1024 * 1024, ge=1024, le=64 * 1024 * 1024)  # per ranged read
     checkpoint_seconds: float = checkpoint_seconds_field()
-
-    @field_validator("input_key")
-    @classmethod
-    def _inside_inputs(cls, key: str) -> str:
-        if not key.startswith("inputs/") or ".." in key:
-            raise ValueError("must be the input_key create_upload_url returned (it starts with 'inputs/')")
-        return key
 
 
 def _new_column() -> dict[str, Any]:

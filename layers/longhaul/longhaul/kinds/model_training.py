@@ -9,23 +9,24 @@ from __future__ import annotations
 
 import math
 import time
+from dataclasses import dataclass
 from typing import Any
-
-from pydantic import BaseModel, Field
 
 from longhaul.kinds.base import Continue, Done, Elicit, NeedInput, StepContext, StepResult, task_kind
 from longhaul.kinds.cadence import Cadence, checkpoint_seconds_field
+from longhaul.kinds.params import param
 
 
 # Field descriptions are read by models choosing arguments, in every tools/list: only where the name is not enough.
-class ModelTrainingParams(BaseModel):
-    model_name: str = Field(default="demo-model", min_length=1, max_length=128)
-    epochs: int = Field(default=5, ge=1, le=1000)
-    learning_rate: float = Field(default=0.01, gt=0, le=1)
-    epoch_seconds: float = Field(default=2.0, ge=0, le=600, description="Simulated seconds per epoch")
+@dataclass(frozen=True)
+class ModelTrainingParams:
+    model_name: str = param("demo-model", min_length=1, max_length=128)
+    epochs: int = param(5, ge=1, le=1000)
+    learning_rate: float = param(0.01, gt=0, le=1)
+    epoch_seconds: float = param(2.0, ge=0, le=600, description="Simulated seconds per epoch")
     checkpoint_seconds: float = checkpoint_seconds_field()
-    approve_after_epochs: int | None = Field(
-        default=None,
+    approve_after_epochs: int | None = param(
+        None,
         ge=1,
         le=1000,
         description="Pause for approval (input_required) after this many epochs, then train the rest",
