@@ -23,16 +23,18 @@ KIND_MODULE = '''"""``{name}``: what this task does, in a line. (Written by `lon
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 from typing import Any
 
-from pydantic import BaseModel, Field
-
-from longhaul.kinds import Continue, Done, StepContext, StepResult, task_kind
+from longhaul.kinds import Continue, Done, StepContext, StepResult, param, task_kind
 
 
-class {model}(BaseModel):
-    items: int = Field(default=10, ge=1, le=100_000, description="How many items to process.")
-    seconds_per_item: float = Field(default=0.2, ge=0, le=60, description="Simulated work per item.")
+# A plain dataclass, not a pydantic model: every step (a cold start after each Sleep or NeedInput) rebuilds the params
+# without importing pydantic. The MCP endpoint publishes and checks what param() declares (docs/kinds.md).
+@dataclass(frozen=True)
+class {model}:
+    items: int = param(10, ge=1, le=100_000, description="How many items to process.")
+    seconds_per_item: float = param(0.2, ge=0, le=60, description="Simulated work per item.")
 
 
 @task_kind(title="{title}")
