@@ -5,9 +5,11 @@ work as params."""
 from __future__ import annotations
 
 import dataclasses
+import importlib
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import Enum
+from pathlib import Path
 from types import SimpleNamespace
 from typing import Any, Literal
 
@@ -18,8 +20,10 @@ from longhaul.adapters.dynamodb import DynamoTaskStore
 from longhaul.endpoint.server import start_tool
 from longhaul.errors import InvalidTaskParams
 from longhaul.kinds import Done, TaskKind, param, task_kind
+from longhaul.kinds.validation import validated_params
 from longhaul.settings import Settings
 from longhaul.tasks import TaskService
+from longhaul_dev.template import PROJECT_ROOT
 
 
 def _even(value: int) -> int:
@@ -214,3 +218,29 @@ def test_the_decorator_takes_a_dataclass_or_a_pydantic_model_and_nothing_else():
             return Done(None)
 
     assert batch.params_model is Batch and legacy.params_model is Legacy
+
+
+def documented_example(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Any:
+    """docs/kinds.md's "Writing one" example, as a module of its own."""
+    text = (PROJECT_ROOT / "docs" / "kinds.md").read_text()
+    code = text.split("## Writing one", 1)[1].split("```python\n", 1)[1].split("```", 1)[0]
+    (tmp_path / "lh_doc_render.py").write_text(code)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    return importlib.import_module("lh_doc_render")
+
+
+def test_the_documented_example_validates_publishes_and_runs(tmp_path, monkeypatch):
+    example = documented_example(tmp_path, monkeypatch)
+    render = example.render
+    with pytest.raises(ValidationError, match="must be a scene name from the catalogue"):
+        render.parse_params({"scene": "opening shot"})
+    schema = start_tool(render).parameters
+    assert schema["properties"]["scene"] == {"description": "Scene to render", "type": "string"}
+    assert schema["properties"]["frames"] == {"default": 24, "maximum": 10000, "minimum": 1, "type": "integer"}
+
+    params = render.load_params(
+        validated_params(render.params_model, {"scene": "opening_shot", "frames": 3}).model_dump(mode="json")
+    )
+    ctx = SimpleNamespace(remaining_seconds=lambda: 600.0, progress=lambda fraction, message="": None)
+    assert params == example.RenderParams(scene="opening_shot", frames=3)
+    assert render.step(params, None, ctx) == Done({"scene": "opening_shot", "frames": 3})
