@@ -41,6 +41,8 @@ class Batch:
     limit: int | None = None
     tags: list[str] = dataclasses.field(default_factory=list)
     options: dict[str, Any] = dataclasses.field(default_factory=dict)
+    ratio: float | None = None
+    weight: int | float = 1
 
 
 @task_kind(name="lh_batch")
@@ -123,10 +125,14 @@ def test_json_native_params_come_back_as_the_dataclass_with_defaults_filled_in(s
         "limit": 7,
         "tags": ["a"],
         "options": {},
+        "ratio": None,
+        "weight": 1,
     }
     assert params == Batch(source="s3://in", size=4, rate=2.0, tags=["a"], limit=7)
     # A float field stored as a whole number (a JSON round trip may write 2.0 as 2) is a float again.
-    assert type(batch.load_params({**stored, "rate": 2}).rate) is float
+    loaded = batch.load_params({**stored, "rate": 2, "ratio": 1, "weight": 3})
+    assert (type(loaded.rate), type(loaded.ratio), type(loaded.weight)) == (float, float, int)  # int | float: as sent
+    assert batch.load_params({**stored, "options": {"n": 2}}).options == {"n": 2}  # values of Any stay as stored
     assert batch.step(params, None, None) == Done({"size": 4})
 
 

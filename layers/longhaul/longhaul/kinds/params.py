@@ -118,7 +118,8 @@ def _plan(cls: type) -> _Plan:
 
 
 def _is_float(annotation: Any) -> bool:
-    return annotation is float or (_is_union(annotation) and float in get_args(annotation))
+    """``float`` or ``float | None``: a whole number stored for it is read back as a float, as pydantic gives it."""
+    return annotation is float or (_is_union(annotation) and set(get_args(annotation)) == {float, type(None)})
 
 
 def _is_union(annotation: Any) -> bool:
