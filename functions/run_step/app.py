@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 from longhaul.coldstart import loading
 
 with loading():
-    from longhaul.models import StepRequest
+    from longhaul.messages import StepRequest
     from longhaul.observability import logger, metrics
     from longhaul.runtime import preload, step_runner
 
@@ -20,5 +20,5 @@ if TYPE_CHECKING:  # the type only: importing it at cold start would load a Powe
 @logger.inject_lambda_context(correlation_id_path="task_id")
 @metrics.log_metrics
 def lambda_handler(event: dict, context: LambdaContext) -> dict:
-    request = StepRequest.model_validate(event)
-    return step_runner().run_step(request, context.get_remaining_time_in_millis).model_dump(mode="json")
+    request = StepRequest.from_event(event)
+    return step_runner().run_step(request, context.get_remaining_time_in_millis).to_dict()

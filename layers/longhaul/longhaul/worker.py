@@ -30,20 +30,12 @@ from longhaul.errors import (
 )
 from longhaul.faults import describe, error_code, is_transient
 from longhaul.inputs import InputReader, OwnerInputs
-from longhaul.kinds import Continue, Done, Sleep, get_kind
-from longhaul.kinds.base import NeedInput
-from longhaul.models import (
-    MemoryDelivery,
-    ResultRef,
-    StepOutcome,
-    StepRequest,
-    TaskRecord,
-    iso,
-    utc_now,
-)
+from longhaul.messages import MemoryDelivery, StepOutcome, StepRequest, iso, utc_now
 from longhaul.observability import logger, metrics
 
-if TYPE_CHECKING:  # types only: a step that runs no query (most) does not load the query module
+if TYPE_CHECKING:  # types only: a step that runs no query (most) does not load the query module, nor pydantic's
+    from longhaul.kinds import TaskKind
+    from longhaul.models import ResultRef, TaskRecord
     from longhaul.queries import Queries, QueryEngine
     from longhaul.settings import Settings
 
@@ -99,6 +91,14 @@ class ResultMemory(Protocol):
 class Executions(Protocol):
     def running_names(self) -> set[str]: ...
     def describe(self, arn: str) -> dict[str, Any] | None: ...
+
+
+def get_kind(name: str) -> TaskKind:
+    """The task kind named ``name``. The kinds load on a worker's first use: WriteResult and Sweep never need one,
+    and a step loads only its own kind's module (kinds/__init__.py)."""
+    from longhaul import kinds
+
+    return kinds.get_kind(name)
 
 
 @contextmanager
@@ -291,6 +291,8 @@ class StepRunner:
         with transient_as_retryable(f"Step {step_number} hit a temporary AWS error"):
             outcome = kind.step(params, request.cursor, ctx)
         metrics.add_metric(name="StepDuration", unit="Milliseconds", value=(time.perf_counter() - started) * 1000)
+        from longhaul.kinds.base import Continue, Done, NeedInput, Sleep  # loaded with the kind: no cost here
+
         last_progress = ctx.take_pending()
         job = ctx.take_job()
 
