@@ -82,7 +82,10 @@ class Settings:
         for spec in fields(cls):
             raw = environ.get(spec.metadata["env"])
             if raw is not None:
-                values[spec.name] = _parsed(spec, raw)
+                try:
+                    values[spec.name] = _checked(spec, _parsed(spec, raw))
+                except InvalidSettings:
+                    raise _invalid(spec, raw) from None  # quoting the variable as it was set
         return cls(**values)
 
 
@@ -108,9 +111,14 @@ def _parsed(spec: Field[Any], raw: str) -> Any:
     if kind is str:
         return raw
     try:
-        return kind(raw.strip())
+        number = float(raw)  # takes what int() takes, and "5.0" (CloudFormation may render a number so)
     except ValueError:
         raise _invalid(spec, raw) from None
+    if kind is int:
+        if not number.is_integer():
+            raise _invalid(spec, raw)
+        return int(number)
+    return number
 
 
 def _checked(spec: Field[Any], value: Any) -> Any:
