@@ -131,6 +131,35 @@ def test_a_worker_loads_no_pydantic_at_cold_start(function):
     assert found["kinds"] is False
 
 
+def test_a_workers_first_invocation_runs_without_the_collector_and_freezes_what_it_built():
+    found = run(
+        """
+        import gc, json
+        from longhaul.coldstart import first_call
+
+        kept, seen = [], []
+
+        @first_call
+        def handler(event, context):
+            seen.append(gc.isenabled())
+            kept.append([{"built": [i]} for i in range(1000)])  # what a first request builds: clients, models
+            return len(kept)
+
+        before = gc.get_freeze_count()
+        handler({}, context)
+        frozen = gc.get_freeze_count() - before
+        answers = handler({}, context)
+        enabled = gc.isenabled()
+        print(json.dumps({"enabled_in_calls": seen, "enabled_after": enabled, "frozen": frozen, "answers": answers}))
+        """
+    )
+    assert found["answers"] == 2
+    # Collection is off during the first invocation only, and back on after it...
+    assert found["enabled_in_calls"] == [False, True] and found["enabled_after"] is True
+    # ...and what it built is frozen: later collections never scan it.
+    assert found["frozen"] >= 2000
+
+
 def test_each_builtin_kind_is_the_module_of_its_name():
     # get_kind loads a built-in kind's module by its name alone: the two must not drift apart.
     for name, module in kinds.BUILTIN_KINDS.items():

@@ -33,6 +33,8 @@ def _var(
 
 @dataclass(frozen=True)
 class Settings:
+    """A function's configuration, each field from the environment variable named beside it."""
+
     tasks_table_name: str = _var("TASKS_TABLE_NAME", "")
     results_bucket_name: str = _var("RESULTS_BUCKET_NAME", "")
     state_machine_arn: str = _var("STATE_MACHINE_ARN", "")
