@@ -40,8 +40,8 @@ __all__ = [
 ]
 
 # Each model's validator is built when it is first used, not at import: a function pays only for the models its
-# requests use (a worker's step validates no TaskRecord; a tools/list validates none). A SnapStart snapshot builds
-# them all before it is taken (runtime.build_models).
+# requests use (a worker's step imports them only if it reads its record; a tools/list validates none). A SnapStart
+# snapshot builds them all before it is taken (runtime.build_models).
 DEFERRED = ConfigDict(defer_build=True)
 
 
