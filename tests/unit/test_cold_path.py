@@ -42,6 +42,10 @@ CONTEXT = """
 """
 
 
+# The pydantic distributions a fresh interpreter has loaded (an expression for the programs below).
+PYDANTIC_LOADED = "sorted(m for m in sys.modules if m.partition('.')[0] in ('pydantic', 'pydantic_core'))"
+
+
 def run(*code: str, **environment: str) -> dict:
     """Runs ``code`` in a fresh interpreter (this checkout first on the path); returns the JSON it printed last."""
     program = f"import sys; sys.path.insert(0, {str(PROJECT_ROOT)!r})\n" + textwrap.dedent(CONTEXT)
@@ -112,10 +116,6 @@ def test_a_step_of_a_builtin_kind_loads_no_other_kind_and_builds_no_task_record(
     assert "longhaul.models" not in found["modules"] and found["record_built"] is False
     # Nor does pydantic read every distribution's entry points looking for plugins (coldstart.loading).
     assert found["plugins_looked_up"] is False
-
-
-# The pydantic distributions a fresh interpreter has loaded (an expression for the programs below).
-PYDANTIC_LOADED = "sorted(m for m in sys.modules if m.partition('.')[0] in ('pydantic', 'pydantic_core'))"
 
 
 @pytest.mark.parametrize("function", ["run_step", "write_result", "reconcile", "sweep"])
