@@ -33,7 +33,8 @@ from longhaul.inputs import InputReader, OwnerInputs
 from longhaul.messages import MemoryDelivery, StepOutcome, StepRequest, iso, utc_now
 from longhaul.observability import logger, metrics
 
-if TYPE_CHECKING:  # types only: a step that runs no query (most) does not load the query module, nor pydantic's
+if TYPE_CHECKING:  # types only: a step that runs no query (most) loads no query module, one that reads no record
+    # loads no pydantic (models), and WriteResult and Sweep load no kinds
     from longhaul.kinds import TaskKind
     from longhaul.models import ResultRef, TaskRecord
     from longhaul.queries import Queries, QueryEngine
@@ -271,6 +272,8 @@ class StepRunner:
     def _run(
         self, kind: Any, params: Any, request: StepRequest, step_number: int, remaining_ms: Callable[[], int]
     ) -> StepOutcome:
+        from longhaul.kinds.base import Continue, Done, NeedInput, Sleep  # loaded with the kind (get_kind)
+
         if step_number == 1:
             with transient_as_retryable("The task could not be marked started"):
                 self.store.mark_started(request.task_id)
@@ -291,8 +294,6 @@ class StepRunner:
         with transient_as_retryable(f"Step {step_number} hit a temporary AWS error"):
             outcome = kind.step(params, request.cursor, ctx)
         metrics.add_metric(name="StepDuration", unit="Milliseconds", value=(time.perf_counter() - started) * 1000)
-        from longhaul.kinds.base import Continue, Done, NeedInput, Sleep  # loaded with the kind: no cost here
-
         last_progress = ctx.take_pending()
         job = ctx.take_job()
 
