@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from longhaul.coldstart import loading
+from longhaul.coldstart import first_call, loading
 
 with loading():
-    from longhaul.models import StepRequest
+    from longhaul.messages import StepRequest
     from longhaul.observability import logger, metrics
     from longhaul.runtime import preload, step_runner
 
@@ -17,8 +17,9 @@ if TYPE_CHECKING:  # the type only: importing it at cold start would load a Powe
     from aws_lambda_powertools.utilities.typing import LambdaContext
 
 
+@first_call  # the collector is off for the first invocation (coldstart.first_call)
 @logger.inject_lambda_context(correlation_id_path="task_id")
 @metrics.log_metrics
 def lambda_handler(event: dict, context: LambdaContext) -> dict:
-    request = StepRequest.model_validate(event)
-    return step_runner().run_step(request, context.get_remaining_time_in_millis).model_dump(mode="json")
+    request = StepRequest.from_event(event)
+    return step_runner().run_step(request, context.get_remaining_time_in_millis).to_dict()

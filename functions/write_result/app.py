@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from longhaul.coldstart import loading
+from longhaul.coldstart import first_call, loading
 
 with loading():
-    from longhaul.models import DeliveryRequest
+    from longhaul.messages import DeliveryRequest
     from longhaul.observability import logger, metrics
     from longhaul.runtime import outcome_delivery, preload
 
@@ -18,7 +18,8 @@ if TYPE_CHECKING:  # the type only: importing it at cold start would load a Powe
     from aws_lambda_powertools.utilities.typing import LambdaContext
 
 
+@first_call  # the collector is off for the first invocation (coldstart.first_call)
 @logger.inject_lambda_context(correlation_id_path="task_id")
 @metrics.log_metrics
 def lambda_handler(event: dict, context: LambdaContext) -> dict:
-    return outcome_delivery().deliver(DeliveryRequest.model_validate(event).task_id)
+    return outcome_delivery().deliver(DeliveryRequest.from_event(event).task_id)

@@ -11,6 +11,8 @@ import subprocess
 import sys
 import textwrap
 
+import pytest
+
 from longhaul import kinds
 from longhaul_dev.template import PROJECT_ROOT
 
@@ -38,6 +40,10 @@ CONTEXT = """
         get_remaining_time_in_millis=lambda: 60_000,
     )
 """
+
+
+# The pydantic distributions a fresh interpreter has loaded (an expression for the programs below).
+PYDANTIC_LOADED = "sorted(m for m in sys.modules if m.partition('.')[0] in ('pydantic', 'pydantic_core'))"
 
 
 def run(*code: str, **environment: str) -> dict:
@@ -74,7 +80,6 @@ def test_a_step_of_a_builtin_kind_loads_no_other_kind_and_builds_no_task_record(
                                                      for k, v in item.items()}})
             sys.path.insert(0, {str(PROJECT_ROOT / "functions" / "run_step")!r})
             import app
-            from longhaul import models
 
             event = {{
                 "task_id": "t1", "owner": "alice", "kind": "model_training",
@@ -83,9 +88,12 @@ def test_a_step_of_a_builtin_kind_loads_no_other_kind_and_builds_no_task_record(
             }}
             outcome = app.lambda_handler(event, context)
             stored = table.get_item(TableName="tasks", Key={{"task_id": {{"S": "t1"}}}})["Item"]["step_count"]
+            models = sys.modules.get("longhaul.models")  # what this process loaded: nothing is imported below
             print(json.dumps({{
-                "outcome": outcome, "stored_step": stored["N"], "record_built": models.TaskRecord.__pydantic_complete__,
-                "plugins_looked_up": sys.modules["pydantic.plugin._loader"]._plugins is not None,
+                "outcome": outcome, "stored_step": stored["N"],
+                "record_built": models is not None and models.TaskRecord.__pydantic_complete__,
+                "plugins_looked_up": "pydantic.plugin._loader" in sys.modules
+                and sys.modules["pydantic.plugin._loader"]._plugins is not None,
                 "modules": sorted(m for m in sys.modules if m.startswith("longhaul")),
             }}))
         """
@@ -104,10 +112,53 @@ def test_a_step_of_a_builtin_kind_loads_no_other_kind_and_builds_no_task_record(
     }
     assert not unneeded & set(found["modules"])
     assert not [m for m in found["modules"] if m.startswith("longhaul.endpoint")]
-    # A checkpoint writes the step's facts; the task record's model is never validated, so never built.
-    assert found["record_built"] is False
+    # A checkpoint writes the step's facts; the task record's models are not even imported, let alone built.
+    assert "longhaul.models" not in found["modules"] and found["record_built"] is False
     # Nor does pydantic read every distribution's entry points looking for plugins (coldstart.loading).
     assert found["plugins_looked_up"] is False
+
+
+@pytest.mark.parametrize("function", ["run_step", "write_result", "reconcile", "sweep"])
+def test_a_worker_loads_no_pydantic_at_cold_start(function):
+    # pydantic was ~40% of RunStep's cold start on the built layer: the settings, the step messages and the worker's
+    # own modules are plain Python; the task record's models load only where a request reads a record.
+    found = run(
+        f"sys.path.insert(0, {str(PROJECT_ROOT / 'functions' / function)!r})",
+        "import json, app",
+        f"print(json.dumps({{'pydantic': {PYDANTIC_LOADED}, 'kinds': 'longhaul.kinds' in sys.modules}}))",
+    )
+    assert found["pydantic"] == []
+    # With no kind modules configured, not even the kinds package: a step loads its own kind on first use.
+    assert found["kinds"] is False
+
+
+def test_a_workers_first_invocation_runs_without_the_collector_and_freezes_what_it_built():
+    found = run(
+        """
+        import gc, json
+        from longhaul.coldstart import first_call
+
+        kept, seen = [], []
+
+        @first_call
+        def handler(event, context):
+            seen.append(gc.isenabled())
+            kept.append([{"built": [i]} for i in range(1000)])  # what a first request builds: clients, models
+            return len(kept)
+
+        before = gc.get_freeze_count()
+        handler({}, context)
+        frozen = gc.get_freeze_count() - before
+        answers = handler({}, context)
+        enabled = gc.isenabled()
+        print(json.dumps({"enabled_in_calls": seen, "enabled_after": enabled, "frozen": frozen, "answers": answers}))
+        """
+    )
+    assert found["answers"] == 2
+    # Collection is off during the first invocation only, and back on after it...
+    assert found["enabled_in_calls"] == [False, True] and found["enabled_after"] is True
+    # ...and what it built is frozen: later collections never scan it.
+    assert found["frozen"] >= 2000
 
 
 def test_each_builtin_kind_is_the_module_of_its_name():

@@ -114,7 +114,7 @@ def test_a_repeated_start_reuses_the_execution_name_and_a_new_record_gets_a_new_
 
 def test_the_per_owner_cap_refuses_new_work_but_not_a_repeat_and_writes_nothing(tasks_table):
     store, workflow = DynamoTaskStore(tasks_table), FlakyWorkflow()
-    tasks = TaskService(store, workflow, blobs=None, settings=Settings(MAX_ACTIVE_TASKS_PER_OWNER=2))  # type: ignore[arg-type]
+    tasks = TaskService(store, workflow, blobs=None, settings=Settings(max_active_tasks_per_owner=2))  # type: ignore[arg-type]
     first = tasks.start("alice", "model_training", {}, idempotency_key="k1")
     tasks.start("alice", "model_training", {})
     with pytest.raises(TooManyActiveTasks, match="2 active tasks"):

@@ -7,7 +7,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from longhaul.kinds import Continue, Done, TaskKind
-from longhaul.models import StepRequest
+from longhaul.messages import StepRequest
 from longhaul.settings import Settings
 from longhaul.worker import StepRunner
 
@@ -48,7 +48,7 @@ def test_a_kind_reporting_per_item_writes_rarely_and_its_last_report_always_land
 
     register_kind(TaskKind(name="chatty", title="c", description="c", params_model=NoParams, step=chatty))
     store = RecordingStore()
-    runner = StepRunner(store, blobs=None, settings=Settings(PROGRESS_MIN_INTERVAL_SECONDS=60))  # type: ignore[arg-type]
+    runner = StepRunner(store, blobs=None, settings=Settings(progress_min_interval_seconds=60))  # type: ignore[arg-type]
 
     outcome = runner.run_step(StepRequest(task_id="t1", owner="alice", kind="chatty"), remaining_ms=lambda: 60_000)
 
@@ -66,7 +66,7 @@ def test_a_continuing_step_writes_its_checkpoint_and_last_progress_in_one_write(
 
     register_kind(TaskKind(name="halfway", title="h", description="h", params_model=NoParams, step=halfway))
     store = RecordingStore()
-    runner = StepRunner(store, blobs=None, settings=Settings(PROGRESS_MIN_INTERVAL_SECONDS=60))  # type: ignore[arg-type]
+    runner = StepRunner(store, blobs=None, settings=Settings(progress_min_interval_seconds=60))  # type: ignore[arg-type]
 
     outcome = runner.run_step(StepRequest(task_id="t1", owner="a", kind="halfway", step_count=4), lambda: 60_000)
 

@@ -59,6 +59,10 @@ class StepLimitExceeded(LonghaulError):
     """The task ran more steps than one execution may hold (Step Functions' 25,000-event history)."""
 
 
+class InvalidEvent(LonghaulError, ValueError):
+    """A function's event does not have the shape the state machine sends (statemachines/task_workflow.asl.json)."""
+
+
 class InvalidCursor(LonghaulError):
     """A list cursor that this caller did not get from list_tasks."""
 

@@ -10,9 +10,12 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from longhaul.models import TaskRecord, TaskStatus
+from longhaul.messages import TaskStatus
+
+if TYPE_CHECKING:  # the type only: the record is built by whoever reads it (adapters/dynamodb.py)
+    from longhaul.models import TaskRecord
 
 # AgentCore Memory's limit on one message's text; the margin leaves room for nothing to be close.
 MAX_MESSAGE_CHARS = 100_000

@@ -5,6 +5,7 @@ Each getter imports only what its function needs, so the MCP endpoint never load
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import lru_cache
@@ -105,14 +106,16 @@ _MODULES: dict[str, tuple[str, ...]] = {
 def preload(getter: Any) -> None:
     """Import what ``getter`` will import (no settings read, no client built: the environment may not be final), and
     the kind modules LONGHAUL_KINDS names, so one that cannot be imported stops the function at start (docs/kinds.md).
-    Not the built-in kinds: a step loads its own kind's module, and only that one, on first use."""
+    Not the built-in kinds: a step loads its own kind's module, and only that one, on first use; with no kind
+    modules named, not even the kinds package (WriteResult and Sweep never need it)."""
     import importlib
 
     for module in _MODULES[getter.__name__]:
         importlib.import_module(module)
-    from longhaul.kinds import load_configured
+    if os.environ.get("LONGHAUL_KINDS", "").strip(" ,"):  # kinds.KINDS_ENV, read here without importing the package
+        from longhaul.kinds import load_configured
 
-    load_configured(builtins=False)
+        load_configured(builtins=False)
 
 
 def build_clients(service: object) -> list[str]:

@@ -30,20 +30,13 @@ from longhaul.errors import (
 )
 from longhaul.faults import describe, error_code, is_transient
 from longhaul.inputs import InputReader, OwnerInputs
-from longhaul.kinds import Continue, Done, Sleep, get_kind
-from longhaul.kinds.base import NeedInput
-from longhaul.models import (
-    MemoryDelivery,
-    ResultRef,
-    StepOutcome,
-    StepRequest,
-    TaskRecord,
-    iso,
-    utc_now,
-)
+from longhaul.messages import MemoryDelivery, StepOutcome, StepRequest, iso, utc_now
 from longhaul.observability import logger, metrics
 
-if TYPE_CHECKING:  # types only: a step that runs no query (most) does not load the query module
+if TYPE_CHECKING:  # types only: a step that runs no query (most) loads no query module, one that reads no record
+    # loads no pydantic (models), and WriteResult and Sweep load no kinds
+    from longhaul.kinds import TaskKind
+    from longhaul.models import ResultRef, TaskRecord
     from longhaul.queries import Queries, QueryEngine
     from longhaul.settings import Settings
 
@@ -99,6 +92,14 @@ class ResultMemory(Protocol):
 class Executions(Protocol):
     def running_names(self) -> set[str]: ...
     def describe(self, arn: str) -> dict[str, Any] | None: ...
+
+
+def get_kind(name: str) -> TaskKind:
+    """The task kind named ``name``. The kinds load on a worker's first use: WriteResult and Sweep never need one,
+    and a step loads only its own kind's module (kinds/__init__.py)."""
+    from longhaul import kinds
+
+    return kinds.get_kind(name)
 
 
 @contextmanager
@@ -271,6 +272,8 @@ class StepRunner:
     def _run(
         self, kind: Any, params: Any, request: StepRequest, step_number: int, remaining_ms: Callable[[], int]
     ) -> StepOutcome:
+        from longhaul.kinds.base import Continue, Done, NeedInput, Sleep  # loaded with the kind (get_kind)
+
         if step_number == 1:
             with transient_as_retryable("The task could not be marked started"):
                 self.store.mark_started(request.task_id)

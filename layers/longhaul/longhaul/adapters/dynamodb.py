@@ -19,7 +19,7 @@ import base64
 import binascii
 import json
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import ClientError
@@ -32,15 +32,10 @@ from longhaul.errors import (
     TaskAlreadyTerminal,
     TaskNotFound,
 )
-from longhaul.models import (
-    ACTIVE_STATUSES,
-    MemoryDelivery,
-    ResultRef,
-    TaskRecord,
-    TaskStatus,
-    iso,
-    utc_now,
-)
+from longhaul.messages import ACTIVE_STATUSES, MemoryDelivery, TaskStatus, iso, utc_now
+
+if TYPE_CHECKING:  # the types only: a worker's step writes its facts without loading pydantic (from_item does)
+    from longhaul.models import ResultRef, TaskRecord
 
 OWNER_INDEX = "by_owner"
 OWNER_STATUS_INDEX = "by_owner_status"
@@ -91,6 +86,8 @@ def to_item(record: TaskRecord) -> dict[str, Any]:
 
 
 def from_item(item: dict[str, Any]) -> TaskRecord:
+    from longhaul.models import TaskRecord  # a step that never reads its record never loads pydantic
+
     data: dict[str, Any] = {}
     for name, attribute in item.items():
         if name.endswith(JSON_SUFFIX) and name[: -len(JSON_SUFFIX)] in JSON_FIELDS:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import boto3
 from botocore.config import Config
@@ -10,7 +10,9 @@ from botocore.exceptions import ClientError
 
 from longhaul.adapters._aws import AwsAdapter
 from longhaul.errors import InputNotFound
-from longhaul.models import ResultRef
+
+if TYPE_CHECKING:  # the type only: the worker's step that writes a large result builds one, on demand
+    from longhaul.models import ResultRef
 
 RESULTS_PREFIX = "results/"
 # S3 answers 403 instead of 404 for a missing key when the caller may not list the bucket: both mean "not there".
@@ -40,6 +42,8 @@ class S3Blobs(AwsAdapter):
         return self._presigner
 
     def put_result(self, task_id: str, body: bytes) -> ResultRef:
+        from longhaul.models import ResultRef
+
         key = f"{RESULTS_PREFIX}{task_id}.json"
         self.client.put_object(Bucket=self.bucket, Key=key, Body=body, ContentType="application/json")
         return ResultRef(bucket=self.bucket, key=key, size_bytes=len(body))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from typing import Any
 
@@ -104,10 +105,12 @@ def request_settings(scope: Scope, settings: Settings) -> Settings:
     parameter may keep serving it; the API's stage is updated by every deploy. Clients cannot set stage variables.
     """
     stage = (scope.get("aws.event") or {}).get("stageVariables") or {}
-    update = {field: str(stage[name]) for name, field in STAGE_SETTINGS.items() if stage.get(name) is not None}
+    update: dict[str, Any] = {
+        field: str(stage[name]) for name, field in STAGE_SETTINGS.items() if stage.get(name) is not None
+    }
     if update.get("auth_mode", settings.auth_mode) not in ("jwt", "iam", "none"):
         update.pop("auth_mode")
-    return settings.model_copy(update=update) if update else settings
+    return dataclasses.replace(settings, **update) if update else settings
 
 
 class RequestGuard:
