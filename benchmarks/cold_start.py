@@ -347,8 +347,7 @@ def worker_cold(aws: LocalAws, runs: int) -> list[Figure]:
             unit="x",
             anchor=f"bare boto3 handler: {anchor:.0f} ms (with Powertools {floor:.0f} ms)",
             note=note + "; every function logs with a correlation id and emits metrics. The floor handlers, like the "
-            "anchor, leave the garbage collector on (RunStep turns it off while it loads and for its first invocation: "
-            "longhaul/coldstart.py)",
+            "anchor, leave the garbage collector on while they load (RunStep turns it off: longhaul/coldstart.py)",
         ),
         Figure(
             area="cold start",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from longhaul.coldstart import first_call, loading
+from longhaul.coldstart import loading
 
 with loading():
     from longhaul.messages import StepRequest
@@ -17,7 +17,6 @@ if TYPE_CHECKING:  # the type only: importing it at cold start would load a Powe
     from aws_lambda_powertools.utilities.typing import LambdaContext
 
 
-@first_call  # the collector is off for the first invocation (coldstart.first_call)
 @logger.inject_lambda_context(correlation_id_path="task_id")
 @metrics.log_metrics
 def lambda_handler(event: dict, context: LambdaContext) -> dict:

@@ -1,18 +1,13 @@
-"""What a function does once per execution environment, before and during its first request (functions/*/app.py)."""
+"""What a function does once per execution environment, before its first request (functions/*/app.py)."""
 
 from __future__ import annotations
 
-import functools
 import gc
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any, TypeVar, cast
-
-Handler = TypeVar("Handler", bound=Callable[..., Any])
 
 _frozen = False
-_first_call_done = False
 
 
 @contextmanager
@@ -33,25 +28,6 @@ def loading() -> Iterator[None]:
             yield
     finally:
         _frozen = True
-
-
-def first_call(handler: Handler) -> Handler:
-    """Around a worker's handler (outermost). Its first invocation builds what every later one reuses: the boto3
-    client, with its service model and endpoint rules parsed from JSON (tens of thousands of objects), the step's
-    own kind module. A collection in the middle of that scans all of it and finds almost nothing (~2% of a worker's
-    cold start), so, as while loading, collection is off for the first invocation in the process and what it built
-    is then frozen; later invocations run as they are."""
-
-    @functools.wraps(handler)
-    def invoke(*args: Any, **kwargs: Any) -> Any:
-        global _first_call_done
-        if _first_call_done:
-            return handler(*args, **kwargs)
-        _first_call_done = True
-        with _collector_off(freeze=True):
-            return handler(*args, **kwargs)
-
-    return cast(Handler, invoke)
 
 
 @contextmanager
