@@ -285,3 +285,20 @@ def wait_for_execution(execution_arn: str, timeout: float = 60.0, region: str = 
         if time.monotonic() > deadline:
             raise TimeoutError(f"execution {execution_arn} still RUNNING after {timeout} s")
         time.sleep(0.05)
+
+
+def end_executions(stack: LocalStack, timeout: float = 60.0, region: str = "us-east-1") -> list[str]:
+    """Stop every execution of the stack's workflow still running and wait until each has ended (ABORTED); returns
+    their ARNs. moto ends a stopped execution once the state in flight returns, as its worker thread runs on."""
+    sfn = _client("stepfunctions", region)
+    paginator = sfn.get_paginator("list_executions")
+    running = [
+        execution["executionArn"]
+        for page in paginator.paginate(stateMachineArn=stack.state_machine_arn, statusFilter="RUNNING")
+        for execution in page["executions"]
+    ]
+    for arn in running:
+        sfn.stop_execution(executionArn=arn, error="Stopped", cause="the local stack is shutting down")
+    for arn in running:
+        wait_for_execution(arn, timeout=timeout, region=region)
+    return running
