@@ -28,9 +28,10 @@ import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from longhaul_dev.stack import FAKE_CREDENTIALS, LocalStack
+if TYPE_CHECKING:  # the stack (boto3, moto) loads when a dev server starts, not for every `longhaul` command
+    from longhaul_dev.stack import LocalStack
 
 DEFAULT_PORT = 8765
 _ENDED = ("FAILED", "TIMED_OUT", "ABORTED")
@@ -76,7 +77,7 @@ def start_local_aws() -> tuple[Any, LocalStack]:
     from moto.moto_server.threaded_moto_server import ThreadedMotoServer
 
     from longhaul_dev import agentcore_events, moto_lambda
-    from longhaul_dev.stack import MOTO_CONFIG, apply_environment, create_local_stack
+    from longhaul_dev.stack import FAKE_CREDENTIALS, MOTO_CONFIG, apply_environment, create_local_stack
 
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()
