@@ -112,6 +112,10 @@ format: $(STAMP) ## Format and autofix with ruff
 # order is conftest.py's, hence --no-loadscope-reorder). (loadgroup would split modules finer, but pytest-xdist 3.8
 # cannot tag the node ids of pytest 9.2, so its groups are ignored.)
 TEST_WORKERS ?= 3
+# Bytecode caches (.pyc in the gitignored __pycache__ folders; sam build leaves them out) are written even where the
+# environment turns them off (PYTHONDONTWRITEBYTECODE): otherwise every test process and every `longhaul dev`
+# compiles longhaul's code again, and pytest rewrites every test module again (~3.5 CPU-s per process).
+test suite: export PYTHONDONTWRITEBYTECODE :=
 
 test: $(STAMP) $(SAM_STAMP) $(NODE_STAMP) $(CHECKOV_STAMP) $(STRANDS_STAMP) ## The whole suite: lint, validate, unit and integration tests (e2e only with AWS_SAM_STACK_NAME)
 	$(MAKE) --no-print-directory -j --output-sync=target lint $(VALIDATE_TOOLS) suite
