@@ -18,7 +18,8 @@ import pytest
 # a module gets much slower or faster; a module missing here starts after these.
 WEIGHTS = {
     "tests/integration/test_faults.py": 25,
-    "tests/integration/test_conformance.py": 32,  # 18 Node processes
+    # 18 Node processes, then test_tasks_extension and test_strands_tasks on the same server (GROUPS): one chain
+    "tests/integration/test_conformance.py": 45,
     "tests/integration/test_tasks_cli.py": 28,
     "tests/integration/test_strands_agent.py": 25,
     "tests/integration/test_endpoint_auth.py": 25,
