@@ -302,7 +302,7 @@ def apply_environment(stack: LocalStack) -> None:
 
 def wait_for_execution(execution_arn: str, timeout: float = 60.0, region: str = "us-east-1") -> dict[str, Any]:
     """Poll until the execution leaves RUNNING; returns DescribeExecution's answer."""
-    sfn = boto3.client("stepfunctions", region_name=region)
+    sfn = _client("stepfunctions", region)
     deadline = time.monotonic() + timeout
     while True:
         execution = sfn.describe_execution(executionArn=execution_arn)
