@@ -9,6 +9,7 @@ first as xdist would. Only the order changes: every test runs, within its module
 from __future__ import annotations
 
 from collections import Counter
+from typing import Any
 
 import pytest
 
@@ -17,7 +18,8 @@ import pytest
 # a module gets much slower or faster; a module missing here starts after these.
 WEIGHTS = {
     "tests/integration/test_faults.py": 25,
-    "tests/integration/test_conformance.py": 32,  # 18 Node processes
+    # 18 Node processes, then test_tasks_extension and test_strands_tasks on the same server (GROUPS): one chain
+    "tests/integration/test_conformance.py": 45,
     "tests/integration/test_tasks_cli.py": 28,
     "tests/integration/test_strands_agent.py": 25,
     "tests/integration/test_endpoint_auth.py": 25,
@@ -47,6 +49,28 @@ WEIGHTS = {
 }
 
 
+# Modules that use a `longhaul dev` no two test processes can share (shared_dev.conformance_server: every caller
+# there is the same local developer) run in one process, one after the other, so that one such server serves them
+# all. xdist hands out the group where its heaviest module stands in the order below.
+GROUPS = {
+    "tests/integration/test_conformance.py": "conformance server",
+    "tests/integration/test_tasks_extension.py": "conformance server",
+    "tests/integration/test_strands_tasks.py": "conformance server",
+}
+
+
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    if config.getoption("dist") != "loadscope":
+        return None
+    from xdist.scheduler import LoadScopeScheduling
+
+    class GroupedScopes(LoadScopeScheduling):  # type: ignore[misc]
+        def _split_scope(self, nodeid: str) -> str:
+            return GROUPS.get(_module_id(nodeid)) or super()._split_scope(nodeid)
+
+    return GroupedScopes(config, log)
+
+
 @pytest.hookimpl(trylast=True)
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     if not hasattr(config, "workerinput"):  # only in xdist workers: a plain run keeps pytest's own order
@@ -61,4 +85,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 
 def _module(item: pytest.Item) -> str:
-    return item.nodeid.split("::", 1)[0]
+    return _module_id(item.nodeid)
+
+
+def _module_id(nodeid: str) -> str:
+    return nodeid.split("::", 1)[0]

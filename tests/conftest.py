@@ -40,7 +40,14 @@ from longhaul import kinds, runtime
 from longhaul.kinds.base import TaskKind
 from longhaul_dev import moto_lambda
 from longhaul_dev.faults import AwsFaults
-from longhaul_dev.stack import MOTO_CONFIG, LocalStack, create_local_stack, create_tasks_table, share_botocore_loader
+from longhaul_dev.stack import (
+    MOTO_CONFIG,
+    LocalStack,
+    create_local_stack,
+    create_tasks_table,
+    end_executions,
+    share_botocore_loader,
+)
 from longhaul_dev.template import load_template
 
 # One botocore data loader for the whole test process (before any test makes a session): moto's mock_aws gives
@@ -71,7 +78,12 @@ def stack(monkeypatch: pytest.MonkeyPatch) -> Iterator[LocalStack]:
         try:
             yield local
         finally:
-            moto_lambda.uninstall()
+            try:
+                # No execution outlives its test: one left running would go on in this process after the mock
+                # ends (calling AWS's real endpoints) or under the next test's mock (same names, other state).
+                end_executions(local)
+            finally:
+                moto_lambda.uninstall()
             runtime.reset()
 
 

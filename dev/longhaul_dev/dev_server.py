@@ -3,8 +3,9 @@
 A moto server holds DynamoDB, S3, Step Functions (executing the real ASL) and AgentCore Memory, created from
 template.yaml; Step Functions' Lambda invocations run the real handlers in this process; and the MCP endpoint
 is served on http://HOST:PORT/mcp through the same Lambda handler, one API Gateway HTTP API v2 event per
-request. A watcher logs task transitions and plays EventBridge for ReconcileFunction; with ``--watch`` (the
-default on a terminal) a live table of active tasks and their progress stays under the log.
+request. A watcher logs task transitions and plays EventBridge for ReconcileFunction, looking whenever moto tells it
+that something happened; with ``--watch`` (the default on a terminal) a live table of active tasks and their progress
+stays under the log.
 
 With ``--stream`` the MCP app is served directly with SSE responses (Lambda behind API Gateway buffers
 responses, so this mode exists only locally): ``wait_for_task`` then streams progress notifications.
@@ -27,9 +28,10 @@ import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from longhaul_dev.stack import FAKE_CREDENTIALS, LocalStack
+if TYPE_CHECKING:  # the stack (boto3, moto) loads when a dev server starts, not for every `longhaul` command
+    from longhaul_dev.stack import LocalStack
 
 DEFAULT_PORT = 8765
 _ENDED = ("FAILED", "TIMED_OUT", "ABORTED")
@@ -75,7 +77,7 @@ def start_local_aws() -> tuple[Any, LocalStack]:
     from moto.moto_server.threaded_moto_server import ThreadedMotoServer
 
     from longhaul_dev import agentcore_events, moto_lambda
-    from longhaul_dev.stack import MOTO_CONFIG, apply_environment, create_local_stack
+    from longhaul_dev.stack import FAKE_CREDENTIALS, MOTO_CONFIG, apply_environment, create_local_stack
 
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()
@@ -207,9 +209,13 @@ def streaming_front(auth: str) -> Any:
 
 @dataclass
 class Watcher:
-    """Polls the local stack: prints task transitions, delivers "Execution Status Change" events for
+    """Watches the local stack: prints task transitions, delivers "Execution Status Change" events for
     executions that ended FAILED / TIMED_OUT / ABORTED to ReconcileFunction, as the EventBridge rule does, and runs
-    SweepFunction every ``sweep_interval`` seconds, as its schedule does."""
+    SweepFunction every ``sweep_interval`` seconds, as its schedule does.
+
+    It looks when told that something happened (``notify``: moto_activity tells it of every item write and every
+    ended execution), at most every ``interval`` seconds, and otherwise only to sweep: an idle dev server makes no
+    calls. While the live view shows active tasks it looks every ``interval`` seconds, to keep their clocks going."""
 
     stack: LocalStack
     log: Callable[[str], None] | None = print
@@ -220,16 +226,27 @@ class Watcher:
     _seen: dict[str, tuple[str, float, str]] = field(default_factory=dict)
     _reconciled: set[str] = field(default_factory=set)
     _stop: threading.Event = field(default_factory=threading.Event)
+    _wake: threading.Event = field(default_factory=threading.Event)
+    _ended: threading.Event = field(default_factory=threading.Event)
+    _active: bool = False  # the last scan saw tasks working or waiting for input
     _clients: dict[str, Any] = field(default_factory=dict)
 
+    def __post_init__(self) -> None:
+        self._ended.set()  # the first look lists the ended executions once
+
     def _client(self, service: str) -> Any:
-        """One boto3 client per service for the watcher's life: building one costs more CPU than the call it makes,
-        and the watcher calls twice a second."""
+        """One boto3 client per service for the watcher's life: building one costs more CPU than the call it makes."""
         if service not in self._clients:
             import boto3
 
             self._clients[service] = boto3.client(service)
         return self._clients[service]
+
+    def notify(self, what: str = "write") -> None:
+        """Something happened in the stack: "write" (an item changed) or "ended" (an execution ended)."""
+        if what == "ended":
+            self._ended.set()
+        self._wake.set()
 
     def start(self) -> threading.Thread:
         thread = threading.Thread(target=self._loop, name="longhaul-dev-watcher", daemon=True)
@@ -238,19 +255,27 @@ class Watcher:
 
     def stop(self) -> None:
         self._stop.set()
+        self._wake.set()
 
     def _loop(self) -> None:
-        while not self._stop.wait(self.interval):
+        while not self._stop.is_set():
+            if not (self._active and self.on_scan):
+                self._wake.wait(max(0.0, self._next_sweep - time.monotonic()))
+            if self._stop.is_set():
+                return
+            self._wake.clear()  # before looking: what happens while it looks wakes the next look
             try:
                 self.tick()
             except Exception as error:  # keep watching; a transient local error must not end the dev server
                 if self.log:
                     self.log(f"watcher: {type(error).__name__}: {error}")
+            self._stop.wait(self.interval)
 
     def tick(self) -> None:
         items = []
         if self.log or self.on_scan:
             items = self._client("dynamodb").scan(TableName=self.stack.table_name).get("Items", [])
+            self._active = any(item["status"]["S"] in ("working", "input_required") for item in items)
         if self.on_scan:
             self.on_scan(items)
         if self.log:
@@ -261,13 +286,15 @@ class Watcher:
                     self._seen[task_id] = state
                     owner, kind = item["owner"]["S"], item["kind"]["S"]
                     self.log(f"task {task_id[:8]} {kind} ({owner}): {status} {state[1]:.0%} {state[2]}".rstrip())
-        sfn = self._client("stepfunctions")
-        for status in _ENDED:
-            executions = sfn.list_executions(stateMachineArn=self.stack.state_machine_arn, statusFilter=status)
-            for execution in executions["executions"]:
-                if execution["executionArn"] not in self._reconciled:
-                    self._reconciled.add(execution["executionArn"])
-                    self._deliver(sfn.describe_execution(executionArn=execution["executionArn"]))
+        if self._ended.is_set():
+            self._ended.clear()  # before listing: an execution ending meanwhile is listed next time
+            sfn = self._client("stepfunctions")
+            for status in _ENDED:
+                executions = sfn.list_executions(stateMachineArn=self.stack.state_machine_arn, statusFilter=status)
+                for execution in executions["executions"]:
+                    if execution["executionArn"] not in self._reconciled:
+                        self._reconciled.add(execution["executionArn"])
+                        self._deliver(sfn.describe_execution(executionArn=execution["executionArn"]))
         if time.monotonic() >= self._next_sweep:
             self._next_sweep = time.monotonic() + self.sweep_interval
             self._client("lambda").invoke(FunctionName=self.stack.functions["SweepFunction"], Payload=b"{}")
@@ -356,6 +383,7 @@ def run(args: argparse.Namespace) -> int:
     import uvicorn
 
     from longhaul import runtime
+    from longhaul_dev import moto_activity
     from longhaul_dev.moto_lambda import load_handler
     from longhaul_dev.template import PROJECT_ROOT
 
@@ -392,6 +420,7 @@ def run(args: argparse.Namespace) -> int:
     watch = args.watch if args.watch is not None else (sys.stdout.isatty() and not args.quiet)
     live = LiveView() if watch else None
     watcher = Watcher(stack, log=None if args.quiet else _log, on_scan=live.update if live else None)
+    moto_activity.subscribe(watcher.notify)
     watcher.start()
 
     url = f"http://{host}:{port}/mcp"

@@ -7,6 +7,7 @@ when ``AWS_ENDPOINT_URL`` points at it.
 from __future__ import annotations
 
 import functools
+import importlib.util
 import io
 import json
 import os
@@ -41,7 +42,32 @@ def share_botocore_loader() -> None:
         botocore.session.create_loader = functools.lru_cache(maxsize=None)(botocore.loaders.create_loader)
 
 
+def defer_moto_batch() -> None:
+    """Import moto's Batch models only where Batch is used; idempotent. moto's Step Functions parser imports
+    ``moto.batch.utils`` for one enum, and the ``moto.batch`` package's ``__init__`` imports its models, which import
+    all of moto.ec2 (its instance-type and region data: ~0.5 s of CPU) in every process that runs a workflow. Here
+    the package is registered without running that ``__init__``; its one name, ``batch_backends``, loads the models
+    on first use (moto's backend registry asks for it by that name), so Batch works as before wherever it is used."""
+    if "moto.batch" in sys.modules:
+        return
+    spec = importlib.util.find_spec("moto.batch")
+    if spec is None:
+        return
+    package = importlib.util.module_from_spec(spec)  # a package: its submodules import as usual
+
+    def load_on_first_use(name: str) -> Any:
+        if name == "batch_backends":
+            from moto.batch.models import batch_backends
+
+            return batch_backends
+        raise AttributeError(f"module 'moto.batch' has no attribute {name!r}")
+
+    package.__getattr__ = load_on_first_use  # type: ignore[method-assign]
+    sys.modules["moto.batch"] = package
+
+
 share_botocore_loader()  # on import: before a dev server or a test process makes its first Session
+defer_moto_batch()  # and before moto's Step Functions parser is imported
 
 # Moto executes state machines only when told to. Its Docker-free Lambda ("use_docker": False) would echo
 # the event back without calling _invoke_lambda, so the regular backend is kept and its invoke is patched.
@@ -276,7 +302,7 @@ def apply_environment(stack: LocalStack) -> None:
 
 def wait_for_execution(execution_arn: str, timeout: float = 60.0, region: str = "us-east-1") -> dict[str, Any]:
     """Poll until the execution leaves RUNNING; returns DescribeExecution's answer."""
-    sfn = boto3.client("stepfunctions", region_name=region)
+    sfn = _client("stepfunctions", region)
     deadline = time.monotonic() + timeout
     while True:
         execution = sfn.describe_execution(executionArn=execution_arn)
@@ -285,3 +311,20 @@ def wait_for_execution(execution_arn: str, timeout: float = 60.0, region: str = 
         if time.monotonic() > deadline:
             raise TimeoutError(f"execution {execution_arn} still RUNNING after {timeout} s")
         time.sleep(0.05)
+
+
+def end_executions(stack: LocalStack, timeout: float = 60.0, region: str = "us-east-1") -> list[str]:
+    """Stop every execution of the stack's workflow still running and wait until each has ended (ABORTED); returns
+    their ARNs. moto ends a stopped execution once the state in flight returns, as its worker thread runs on."""
+    sfn = _client("stepfunctions", region)
+    paginator = sfn.get_paginator("list_executions")
+    running = [
+        execution["executionArn"]
+        for page in paginator.paginate(stateMachineArn=stack.state_machine_arn, statusFilter="RUNNING")
+        for execution in page["executions"]
+    ]
+    for arn in running:
+        sfn.stop_execution(executionArn=arn, error="Stopped", cause="the local stack is shutting down")
+    for arn in running:
+        wait_for_execution(arn, timeout=timeout, region=region)
+    return running

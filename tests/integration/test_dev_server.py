@@ -117,7 +117,7 @@ async def test_a_task_runs_to_completion_and_its_result_reaches_memory(dev):
     assert len(events) == 1
     assert handle["task_id"] in str(events[0]["payload"])
     transition = f"task {handle['task_id'][:8]} model_training (alice): completed"
-    deadline = time.monotonic() + 5  # the transition log polls the table twice a second
+    deadline = time.monotonic() + 5  # the transition log looks at the table within 0.5 s of a write
     while transition not in "".join(dev.lines) and time.monotonic() < deadline:
         await anyio.sleep(0.1)
     assert transition in "".join(dev.lines)

@@ -26,6 +26,8 @@ from tests.conftest import load_event
 AUDIENCE = "longhaul-client-id"
 HOST = "abc123defg.execute-api.us-east-1.amazonaws.com"
 METADATA_URL = f"https://{HOST}/.well-known/oauth-protected-resource/mcp"
+# A task still working when the test ends, in one-epoch steps: the stack's teardown stops it within an epoch.
+LONG_TRAINING = {"epochs": 50, "epoch_seconds": 0.2, "checkpoint_seconds": 0}
 
 
 class Issuer:
@@ -161,7 +163,7 @@ def test_a_signed_token_is_the_caller_and_callers_see_only_their_own_tasks(endpo
     status, _, body = endpoint(request(TOOLS_LIST, issuer.token()))
     assert status == 200 and body["result"]["tools"]
 
-    _, _, started = endpoint(request(call_tool("model_training", {"epochs": 50}), issuer.token(sub="alice")))
+    _, _, started = endpoint(request(call_tool("model_training", LONG_TRAINING), issuer.token(sub="alice")))
     task_id = started["result"]["structuredContent"]["task_id"]
     _, _, alice = endpoint(request(call_tool("list_tasks", {}), issuer.token(sub="alice")))
     _, _, bob = endpoint(request(call_tool("get_task_status", {"task_id": task_id}), issuer.token(sub="bob")))
@@ -226,7 +228,9 @@ def test_an_unreachable_issuer_is_a_503_not_a_sign_in_loop(endpoint, issuer):
 def test_an_identity_api_gateway_verified_wins_in_every_auth_mode(endpoint):
     # A function version that outlived an AuthMode change must not merge callers the gateway told apart.
     event = load_event("mcp_endpoint/http_api_tools_list.json")
-    _, _, started = endpoint(copy.deepcopy(event) | {"body": json.dumps(call_tool("model_training", {}))}, "none")
+    _, _, started = endpoint(
+        copy.deepcopy(event) | {"body": json.dumps(call_tool("model_training", LONG_TRAINING))}, "none"
+    )
     task_id = started["result"]["structuredContent"]["task_id"]
     sub = event["requestContext"]["authorizer"]["jwt"]["claims"]["sub"]
 

@@ -96,8 +96,12 @@ STOPPABLE_TRAINING = {"epochs": 50, "epoch_seconds": 0.2, "checkpoint_seconds": 
 def wait_until_started(record: TaskRecord) -> None:
     """Until the first step reported progress (stopping an execution moto has only just started can crash moto)."""
     deadline = time.monotonic() + 30
-    while runtime.task_service().get(OWNER, record.task_id).progress == 0 and time.monotonic() < deadline:
+    while (progress := runtime.task_service().get(OWNER, record.task_id).progress) == 0:
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"task {record.task_id} reported no progress in 30 s")
         time.sleep(0.05)
+    # Stopping now must land mid-task: a test that stopped a finished task would prove nothing.
+    assert progress < 1, f"task {record.task_id} finished before it could be stopped"
 
 
 def step_invocations(stack) -> list[str]:

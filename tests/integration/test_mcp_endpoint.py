@@ -126,7 +126,7 @@ def test_tool_schema_is_the_kinds_params_flat_with_start_options(stack, endpoint
 
 
 def test_an_idempotent_restart_returns_the_same_task_and_starts_no_second_execution(stack, endpoint):
-    args = {"epochs": 50, "epoch_seconds": 0.2, "idempotency_key": "nightly-42"}
+    args = {"epochs": 50, "epoch_seconds": 0.2, "checkpoint_seconds": 0, "idempotency_key": "nightly-42"}
     _, first = endpoint(v2(call_tool("model_training", args)))
     _, second = endpoint(v2(call_tool("model_training", args)))
     task_id = first["result"]["structuredContent"]["task_id"]
@@ -139,7 +139,9 @@ def test_an_idempotent_restart_returns_the_same_task_and_starts_no_second_execut
 
 
 def test_another_owners_task_answers_exactly_like_an_unknown_one(stack, endpoint):
-    _, started = endpoint(v2(call_tool("model_training", {"epochs": 50, "epoch_seconds": 0.2}), sub="alice"))
+    _, started = endpoint(
+        v2(call_tool("model_training", {"epochs": 50, "epoch_seconds": 0.2, "checkpoint_seconds": 0}), sub="alice")
+    )
     task_id = started["result"]["structuredContent"]["task_id"]
 
     def as_bob(tool: str, tid: str) -> dict[str, Any]:

@@ -60,7 +60,11 @@ def rpc(stack, monkeypatch):
 
 
 def training(epochs: int = 2, epoch_seconds: float = 0.2, **extra: Any) -> dict[str, Any]:
-    return {"name": "model_training", "arguments": {"epochs": epochs, "epoch_seconds": epoch_seconds}, **extra}
+    """A model_training call; ``checkpoint_seconds`` (if given) goes with the arguments, the rest with the call."""
+    arguments: dict[str, Any] = {"epochs": epochs, "epoch_seconds": epoch_seconds}
+    if "checkpoint_seconds" in extra:
+        arguments["checkpoint_seconds"] = extra.pop("checkpoint_seconds")
+    return {"name": "model_training", "arguments": arguments, **extra}
 
 
 def start_task(rpc, caller: str = ALICE, **extra: Any) -> dict[str, Any]:
@@ -127,7 +131,9 @@ def test_a_task_call_answers_the_nested_create_task_result_and_runs_to_its_resul
 
 
 def test_tasks_result_on_a_working_task_answers_a_documented_error_after_the_wait_budget(rpc):
-    task_id = rpc("tools/call", {**training(epochs=30, epoch_seconds=1), "task": {}})["result"]["task"]["taskId"]
+    task_id = rpc("tools/call", {**training(epochs=30, epoch_seconds=1, checkpoint_seconds=0), "task": {}})["result"][
+        "task"
+    ]["taskId"]
     started = time.monotonic()
     body = rpc("tasks/result", {"taskId": task_id})
     assert time.monotonic() - started >= 1  # it waited (MAX_WAIT_SECONDS=1) before giving up
@@ -139,7 +145,9 @@ def test_tasks_result_on_a_working_task_answers_a_documented_error_after_the_wai
 
 
 def test_cancel_is_cancelled_before_the_reply_and_minus_32602_once_terminal(rpc):
-    task_id = rpc("tools/call", {**training(epochs=30, epoch_seconds=1), "task": {}})["result"]["task"]["taskId"]
+    task_id = rpc("tools/call", {**training(epochs=30, epoch_seconds=1, checkpoint_seconds=0), "task": {}})["result"][
+        "task"
+    ]["taskId"]
     cancelled = rpc("tasks/cancel", {"taskId": task_id})["result"]
     assert cancelled["status"] == "cancelled" and cancelled["taskId"] == task_id
     assert rpc("tasks/get", {"taskId": task_id})["result"]["status"] == "cancelled"

@@ -54,7 +54,14 @@ def send(endpoint, body: dict[str, Any], sub: str) -> dict[str, Any]:
 
 
 def test_unknown_expired_and_other_owners_tasks_answer_the_same(stack, endpoint):
-    created = send(endpoint, modern("tools/call", {"name": "model_training", "arguments": {"epochs": 40}}), "alice")
+    created = send(
+        endpoint,
+        modern(
+            "tools/call",
+            {"name": "model_training", "arguments": {"epochs": 40, "epoch_seconds": 0.2, "checkpoint_seconds": 0}},
+        ),
+        "alice",
+    )
     task_id = created["result"]["taskId"]
     assert created["result"]["resultType"] == "task"
 
