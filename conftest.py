@@ -13,39 +13,43 @@ from typing import Any
 
 import pytest
 
-# Seconds each module costs on the 2-core development machine: the larger of its wall time alone and 1.5 x its CPU
-# time alone (under `make test` three workers share two cores, so CPU-heavy modules stretch most). Re-measure when
-# a module gets much slower or faster; a module missing here starts after these.
+# Seconds each module costs under `make suite` (four workers on the 2-core development machine): the sum of its
+# tests' durations, setup included, in one run (`PYTEST_ADDOPTS=--junitxml=... make suite`). Re-measure when a
+# module gets much slower or faster; a module missing here starts after these.
 WEIGHTS = {
-    "tests/integration/test_faults.py": 25,
+    "tests/integration/test_tasks_cli.py": 41,
+    "tests/integration/test_faults.py": 33,
+    "tests/integration/test_strands_agent.py": 27,
     # 18 Node processes, then test_tasks_extension and test_strands_tasks on the same server (GROUPS): one chain
-    "tests/integration/test_conformance.py": 45,
-    "tests/integration/test_tasks_cli.py": 28,
-    "tests/integration/test_strands_agent.py": 25,
-    "tests/integration/test_endpoint_auth.py": 25,
-    "tests/integration/test_tasks_2025_clients.py": 23,
-    "tests/integration/test_tasks_cli_tools.py": 22,
-    "tests/integration/test_dev_server.py": 20,
-    "tests/integration/test_invoke.py": 20,
-    "tests/integration/test_clients.py": 19,
-    "tests/integration/test_mcp_endpoint.py": 16,
-    "tests/integration/test_workflow.py": 15,
-    "tests/integration/test_tenant_isolation.py": 14,
-    "tests/integration/test_endpoint_fuzz.py": 13,
-    "tests/integration/test_tasks_2025.py": 13,
-    "tests/integration/test_athena_query.py": 12,
-    "tests/integration/test_dry_run.py": 12,
-    "tests/integration/test_client_surface.py": 12,
-    "tests/integration/test_tasks_extension.py": 12,
-    "tests/integration/test_strands_tasks.py": 12,
-    "tests/integration/test_strict_dev_server.py": 12,
-    "tests/integration/test_dev_live_view.py": 11,
-    "tests/integration/test_scaffold.py": 11,  # three interpreters that import everything
-    "tests/integration/test_tools_list.py": 11,
-    "tests/integration/test_step_cadence.py": 10,
-    "tests/integration/test_wheel.py": 10,
-    "tests/unit/test_strict_athena.py": 9,
-    "tests/integration/test_input_required.py": 9,
+    "tests/integration/test_conformance.py": 38,
+    "tests/integration/test_tasks_cli_tools.py": 24,
+    "tests/integration/test_tenant_isolation.py": 21,
+    "tests/integration/test_dev_server.py": 19,
+    "tests/integration/test_tasks_2025_clients.py": 19,
+    "tests/integration/test_endpoint_fuzz.py": 16,
+    "tests/integration/test_clients.py": 15,
+    "tests/integration/test_dev_live_view.py": 13,
+    "tests/integration/test_workflow.py": 12,
+    "tests/integration/test_tasks_2025.py": 11,
+    "tests/integration/test_invoke.py": 11,
+    "tests/integration/test_wheel.py": 11,
+    "tests/integration/test_endpoint_auth.py": 11,
+    "tests/integration/test_scaffold.py": 10,  # three interpreters that import everything
+    "tests/integration/test_athena_query.py": 10,
+    "tests/integration/test_dry_run.py": 9,
+    "tests/unit/test_cold_path.py": 8,
+    "tests/integration/test_client_surface.py": 8,
+    "tests/integration/test_mcp_endpoint.py": 7,
+    "tests/integration/test_strands_tasks.py": 7,
+    "tests/integration/test_tasks_extension.py": 6,
+    "tests/unit/test_strict_aws.py": 5,
+    "tests/unit/test_strict_athena.py": 4,
+    "tests/integration/test_input_required.py": 4,
+    "tests/unit/test_store.py": 4,
+    "tests/integration/test_step_cadence.py": 4,
+    "tests/unit/test_handlers.py": 4,
+    "tests/unit/test_moto_callbacks.py": 4,
+    "tests/integration/test_tasks_extension_lambda.py": 3,
 }
 
 
