@@ -13,7 +13,7 @@ from longhaul.endpoint import tasks_2025
 from longhaul.endpoint.identity import InvalidToken, KeysUnavailable, authenticate
 from longhaul.endpoint.server import UNAUTHORIZED, mcp
 from longhaul.observability import logger
-from longhaul.settings import Settings, get_settings
+from longhaul.settings import AUTH_MODES, Settings, get_settings
 
 
 def transport_security(settings: Settings) -> TransportSecuritySettings:
@@ -108,7 +108,7 @@ def request_settings(scope: Scope, settings: Settings) -> Settings:
     update: dict[str, Any] = {
         field: str(stage[name]) for name, field in STAGE_SETTINGS.items() if stage.get(name) is not None
     }
-    if update.get("auth_mode", settings.auth_mode) not in ("jwt", "iam", "none"):
+    if update.get("auth_mode", settings.auth_mode) not in AUTH_MODES:
         update.pop("auth_mode")
     return dataclasses.replace(settings, **update) if update else settings
 

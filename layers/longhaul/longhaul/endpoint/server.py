@@ -150,8 +150,8 @@ def start_tool(kind: TaskKind) -> Tool:
 
     # Built here rather than by Tool.from_function, which would derive an argument model and schema from ``start``'s
     # signature only for both to be replaced (a cold start paid for that once per kind). The SDK reads the argument
-    # model and schema live: publish the kind's flat schema, closed to other names.
-    # Closed to other names, said last whatever the params' own config (a dataclass's model forbids extras itself).
+    # model and schema live: publish the kind's flat schema, closed to other names ("additionalProperties" last,
+    # whatever the params' own config says: a dataclass's model forbids extras itself).
     schema = {key: value for key, value in arguments_model.model_json_schema().items() if key != "additionalProperties"}
     tool = Tool(
         fn=start,
