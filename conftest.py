@@ -8,6 +8,8 @@ first as xdist would. Only the order changes: every test runs, within its module
 
 from __future__ import annotations
 
+import shutil
+import uuid
 from collections import Counter
 from typing import Any
 
@@ -94,3 +96,21 @@ def _module(item: pytest.Item) -> str:
 
 def _module_id(nodeid: str) -> str:
     return nodeid.split("::", 1)[0]
+
+
+# The test processes of one xdist run share dev servers through a folder named after the run's id
+# (tests/integration/shared_dev.py). The last process to leave a server stops it; the folder (and its lock files,
+# which no worker can safely delete while another may still open them) goes once every worker has exited.
+def pytest_configure(config: pytest.Config) -> None:
+    controller = getattr(config.option, "numprocesses", None) and not hasattr(config, "workerinput")
+    if controller and config.getoption("testrunuid", None) is None:
+        config.option.testrunuid = uuid.uuid4().hex  # what xdist would pick, known here too
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_unconfigure(config: pytest.Config) -> None:
+    run = getattr(config.option, "testrunuid", None)
+    if run and not hasattr(config, "workerinput"):
+        from tests.integration.shared_dev import run_folder
+
+        shutil.rmtree(run_folder(run), ignore_errors=True)

@@ -10,7 +10,7 @@ import json
 from collections import Counter
 from typing import Any
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from longhaul.adapters.dynamodb import DynamoTaskStore
@@ -167,6 +167,7 @@ class Tally:
         self.endpoint = endpoint
         self.outcomes: Counter[str] = Counter()
         self.failures: list[str] = []
+        self.echoed = 0  # answers where a word that reads like an internal was only the request's own, echoed
 
     def send(self, request: dict[str, Any]) -> None:
         before = len(self.endpoint.writes)
@@ -174,7 +175,8 @@ class Tally:
         wrote = len(self.endpoint.writes) - before
         is_rejected = rejected(response)
         self.outcomes["rejected" if is_rejected else "accepted"] += 1
-        found = problems(response)
+        found = problems(response, request.get("body") or "")
+        self.echoed += len(problems(response)) > len(found)
         if is_rejected and wrote:
             found.append(f"rejected but wrote {wrote} item(s)")
         if found:
@@ -192,6 +194,7 @@ def test_generated_tool_calls(endpoint):
         owner=st.sampled_from([OWNER, OWNER, "someone-else"]),
         request_id=st.integers(min_value=0, max_value=2**53) | st.text(max_size=8),
     )
+    @example(call=("create_upload_url", {"filename": "moto.py"}), owner=OWNER, request_id=1)  # an echo, not a leak
     def one(call: tuple[str, Any], owner: str, request_id: Any) -> None:
         name, args = call
         body = {"jsonrpc": "2.0", "id": request_id, "method": "tools/call", "params": {"name": name, "arguments": args}}
@@ -199,6 +202,7 @@ def test_generated_tool_calls(endpoint):
 
     one()
     assert tally.failures == [], "\n".join(tally.failures[:10])
+    assert tally.echoed, "the explicit example's file name came back in its upload URL"
     assert sum(tally.outcomes.values()) >= 600 and tally.outcomes["accepted"] > 50 and tally.outcomes["rejected"] > 100
 
 
