@@ -104,6 +104,13 @@ def wait_until_started(record: TaskRecord) -> None:
     assert progress < 1, f"task {record.task_id} finished before it could be stopped"
 
 
+def assert_stopped(record: TaskRecord) -> None:
+    """Until the stopped execution has ended, which must be as ABORTED. (Once, under two suites at a time, a stopped
+    execution's task came out completed; this says whether moto let the execution run on, if that happens again.)"""
+    execution = wait_for_execution(record.execution_arn)
+    assert execution["status"] == "ABORTED", f"moto let the stopped execution run on: {execution['status']}"
+
+
 def step_invocations(stack) -> list[str]:
     return [outcome for name, outcome in moto_lambda.invocations if name == stack.functions["RunStepFunction"]]
 
@@ -342,7 +349,7 @@ def test_execution_timeout(stack, scenario):
     record = start("model_training", STOPPABLE_TRAINING)
     wait_until_started(record)
     boto3.client("stepfunctions").stop_execution(executionArn=record.execution_arn)
-    wait_for_execution(record.execution_arn)
+    assert_stopped(record)
     # moto cannot time an execution out; the event Step Functions sends when it does is what reconcile acts on.
     deliver_status_event(record, {"status": "TIMED_OUT", "error": "States.Timeout", "cause": "Execution timed out"})
     final = runtime.task_service().get(OWNER, record.task_id)
@@ -476,7 +483,7 @@ def test_lost_reconcile_event_is_swept(stack, scenario):
     healthy = start("model_training", STOPPABLE_TRAINING)
     wait_until_started(record)
     boto3.client("stepfunctions").stop_execution(executionArn=record.execution_arn)
-    wait_for_execution(record.execution_arn)  # and no event delivered
+    assert_stopped(record)  # and no event delivered
     assert runtime.task_service().get(OWNER, record.task_id).status == TaskStatus.WORKING
     report = runtime.sweeper().sweep(now=utc_now() + timedelta(minutes=5))
     final = runtime.task_service().get(OWNER, record.task_id)
