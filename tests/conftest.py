@@ -33,6 +33,9 @@ os.environ.pop("AWS_PROFILE", None)
 from longhaul_dev.template import configured_kinds
 
 os.environ.setdefault("LONGHAUL_KINDS", configured_kinds())
+# The local stack sets up Athena (a sample database and workgroup), so athena_query is a tool, as the endpoint
+# decides when it lists its tools on import.
+os.environ.setdefault("ATHENA_WORKGROUP", "longhaul-local-queries")
 
 from moto import mock_aws
 

@@ -9,6 +9,9 @@ query Athena says is CANCELLED.
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 import time
 from typing import Any
 
@@ -149,3 +152,21 @@ def test_a_statement_that_writes_is_refused_at_start_and_nothing_runs(stack, sql
     with pytest.raises(InvalidTaskParams, match="sql: Value error, must be one read-only statement"):
         runtime.task_service().start("alice", "athena_query", {"sql": sql})
     assert boto3.client("athena").list_query_executions()["QueryExecutionIds"] == []
+
+
+@pytest.mark.parametrize(("workgroup", "offered"), [("", False), ("longhaul-queries", True)])
+def test_the_endpoint_offers_athena_query_only_where_queries_are_set_up(workgroup, offered):
+    # A fresh interpreter, as a Lambda execution environment: the endpoint lists its tools when it is imported.
+    code = """if True:
+        import asyncio, json
+        from longhaul.endpoint import tasks_2025
+        from longhaul.endpoint.server import mcp
+        listed = [tool.name for tool in asyncio.run(mcp.list_tools())]
+        print(json.dumps({"listed": listed, "task_tools": sorted(tasks_2025._kind_names())}))
+    """
+    env = {**os.environ, "ATHENA_WORKGROUP": workgroup}
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=False)
+    assert run.returncode == 0, run.stderr
+    seen = json.loads(run.stdout.strip().splitlines()[-1])
+    assert ("athena_query" in seen["listed"], "athena_query" in seen["task_tools"]) == (offered, offered)
+    assert {"model_training", "csv_profile", "get_task_status"} <= set(seen["listed"])

@@ -50,6 +50,9 @@ def test_the_stack_creates_completely_with_every_output(scenario, monkeypatch):
         run_step_env = boto3.client("lambda", region_name=REGION).get_function_configuration(
             FunctionName=run.outputs["RunStepFunctionName"]
         )["Environment"]["Variables"]
+        endpoint_env = boto3.client("lambda", region_name=REGION).get_function_configuration(
+            FunctionName=run.outputs["McpEndpointFunctionName"]
+        )["Environment"]["Variables"]
 
     assert run.status == "CREATE_COMPLETE", run.reason
     assert set(run.outputs) == run.expected_outputs and all(run.outputs.values()), run.outputs
@@ -66,6 +69,7 @@ def test_the_stack_creates_completely_with_every_output(scenario, monkeypatch):
     queries = "AthenaDatabase" in SCENARIOS[scenario]
     assert (f"{run.stack_name}-queries" in workgroups) is queries
     assert run_step_env["ATHENA_WORKGROUP"] == (f"{run.stack_name}-queries" if queries else "")
+    assert endpoint_env["ATHENA_WORKGROUP"] == run_step_env["ATHENA_WORKGROUP"]  # offers athena_query only then
 
 
 def test_the_user_pool_is_the_issuer_when_created_in_the_stack(monkeypatch):

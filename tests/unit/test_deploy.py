@@ -87,32 +87,44 @@ def test_every_function_runs_what_the_last_deploy_shipped():
             assert substitutions[f"{logical_id}Arn"] == {"Fn::GetAtt": [logical_id, "Arn"]}, logical_id
 
 
+def parameter_refs(value: Any) -> set[str]:
+    """The parameters a template value depends on, through Conditions too."""
+    conditions = TEMPLATE["Conditions"]
+    found: set[str] = set()
+    if isinstance(value, dict):
+        for key, inner in value.items():
+            if key == "Ref" and inner in PARAMS:
+                found.add(inner)
+            elif key == "Fn::Sub":
+                text = inner if isinstance(inner, str) else inner[0]
+                found |= {n for n in re.findall(r"\$\{([^}.!]+)\}", text) if n in PARAMS}
+                found |= parameter_refs(inner)
+            elif key == "Fn::If":
+                found |= parameter_refs(conditions[inner[0]]) | parameter_refs(inner[1:])
+            elif key == "Condition":
+                found |= parameter_refs(conditions[inner])
+            else:
+                found |= parameter_refs(inner)
+    elif isinstance(value, list):
+        for inner in value:
+            found |= parameter_refs(inner)
+    return found
+
+
 def parameters_reaching_the_endpoint() -> set[str]:
     """Every parameter the endpoint function's properties (Globals included) depend on, through Conditions too."""
-    conditions = TEMPLATE["Conditions"]
+    return parameter_refs(TEMPLATE["Globals"]["Function"]) | parameter_refs(ENDPOINT)
 
-    def refs(value: Any) -> set[str]:
-        found: set[str] = set()
-        if isinstance(value, dict):
-            for key, inner in value.items():
-                if key == "Ref" and inner in PARAMS:
-                    found.add(inner)
-                elif key == "Fn::Sub":
-                    text = inner if isinstance(inner, str) else inner[0]
-                    found |= {n for n in re.findall(r"\$\{([^}.!]+)\}", text) if n in PARAMS}
-                    found |= refs(inner)
-                elif key == "Fn::If":
-                    found |= refs(conditions[inner[0]]) | refs(inner[1:])
-                elif key == "Condition":
-                    found |= refs(conditions[inner])
-                else:
-                    found |= refs(inner)
-        elif isinstance(value, list):
-            for inner in value:
-                found |= refs(inner)
-        return found
 
-    return refs(TEMPLATE["Globals"]["Function"]) | refs(ENDPOINT)
+def version_description() -> tuple[str, dict[str, Any]]:
+    """The endpoint version's description: its text, and the values !Sub fills in beside the parameters."""
+    sub = ENDPOINT["VersionDescription"]["Fn::Sub"]
+    return (sub, {}) if isinstance(sub, str) else (sub[0], sub[1])
+
+
+def parameters_in_the_version() -> set[str]:
+    text, values = version_description()
+    return {n for n in re.findall(r"\$\{(\w+)\}", text) if n in PARAMS} | parameter_refs(values)
 
 
 # Parameters that change the function itself, not a published version: they act on the next invocation.
@@ -125,8 +137,8 @@ THROUGH_STABLE_RESOURCES = {"LogRetentionDays": "the log group's retention, not 
 
 
 def test_every_parameter_reaching_the_endpoint_changes_what_it_runs():
-    description = ENDPOINT["VersionDescription"]["Fn::Sub"]
-    in_version = set(re.findall(r"\$\{(\w+)\}", description))
+    description, _ = version_description()
+    in_version = parameters_in_the_version()
     stage = RESOURCES["McpApi"]["Properties"]["StageVariables"]
     environment = ENDPOINT["Environment"]["Variables"]
     # A stage variable overrides the environment variable of the same name (endpoint/app.py, request_settings).
@@ -150,7 +162,7 @@ def test_every_parameter_reaching_the_endpoint_changes_what_it_runs():
     assert len(description) + sum(len(p) for p in in_version) < 256, "AWS::Lambda::Version Description max length"
 
 
-@pytest.mark.parametrize("name", sorted(set(re.findall(r"\$\{(\w+)\}", ENDPOINT["VersionDescription"]["Fn::Sub"]))))
+@pytest.mark.parametrize("name", sorted(parameters_in_the_version()))
 def test_a_parameter_change_replaces_the_endpoint_version(name):
     # Description is create-only on AWS::Lambda::Version: CloudFormation publishes a new version when it changes.
     resolver = resolver_()

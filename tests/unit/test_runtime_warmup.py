@@ -60,6 +60,7 @@ def test_every_client_a_function_uses_is_built_without_a_request(sent, monkeypat
         "MEMORY_ID": "memory-1",
     }.items():
         monkeypatch.setenv(name, value)
+    monkeypatch.delenv("ATHENA_WORKGROUP", raising=False)  # a deployment without Athena queries
     runtime.reset()
     try:
         assert runtime.build_clients(runtime.task_service()) == ["dynamodb", "s3", "stepfunctions"]

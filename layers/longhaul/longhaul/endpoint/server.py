@@ -37,7 +37,7 @@ from longhaul.endpoint.views import (
     tool_result,
 )
 from longhaul.errors import InvalidTaskParams, LonghaulError, TaskAlreadyTerminal, TaskNotFound
-from longhaul.kinds import TaskKind, all_kinds, get_kind
+from longhaul.kinds import TaskKind, get_kind, offered_kinds
 from longhaul.kinds.validation import describe_validation_error, params_model, parse_strict
 from longhaul.models import TaskRecord, TaskStatus
 from longhaul.settings import get_settings
@@ -171,7 +171,8 @@ mcp = MCPServer(
     "longhaul",
     version=__version__,
     instructions=INSTRUCTIONS,
-    tools=[start_tool(k) for k in all_kinds()],
+    # A kind that runs Athena queries is a tool only where the stack set up a workgroup (AthenaDatabase given).
+    tools=[start_tool(k) for k in offered_kinds(queries_set_up=bool(get_settings().athena_workgroup))],
     # The default (INFO) calls logging.basicConfig and logs ~8 lines per request; Powertools does our logging.
     log_level="WARNING",
     # The in-process subscription bus cannot reach a client across stateless Lambda invocations: do not offer it.

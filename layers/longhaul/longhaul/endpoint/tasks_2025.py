@@ -33,7 +33,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from longhaul import runtime
 from longhaul.errors import LonghaulError, TaskAlreadyTerminal, TaskNotFound, TaskStartFailed
-from longhaul.kinds import all_kinds, get_kind
+from longhaul.kinds import get_kind, offered_kinds
 from longhaul.models import TaskRecord, TaskStatus
 from longhaul.settings import get_settings
 
@@ -77,7 +77,7 @@ def install(server: Any) -> None:
 
 
 def _kind_names() -> set[str]:
-    return {kind.name for kind in all_kinds()}
+    return {kind.name for kind in offered_kinds(queries_set_up=bool(get_settings().athena_workgroup))}
 
 
 def _poll_interval_ms(kind_name: str) -> int:

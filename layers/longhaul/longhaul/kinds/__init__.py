@@ -114,6 +114,12 @@ def all_kinds() -> list[TaskKind]:
     return [_REGISTRY[name] for name in sorted(_REGISTRY)]
 
 
+def offered_kinds(queries_set_up: bool) -> list[TaskKind]:
+    """The kinds the endpoint offers as tools: every kind, except those that run Athena queries where the
+    deployment set up no workgroup (their every task would fail)."""
+    return [kind for kind in all_kinds() if queries_set_up or not kind.uses_queries]
+
+
 __all__ = [
     "CancelContext",
     "Continue",
@@ -127,6 +133,7 @@ __all__ = [
     "configured_modules",
     "get_kind",
     "load_module",
+    "offered_kinds",
     "param",
     "register",
     "task_kind",

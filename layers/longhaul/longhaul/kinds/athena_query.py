@@ -53,7 +53,7 @@ def stop_query(job_id: str, ctx: CancelContext) -> None:
     ctx.logger.info("athena query stopped", extra={"query_id": job_id})
 
 
-@task_kind(title="Run an Athena SQL query", cancel=stop_query)
+@task_kind(title="Run an Athena SQL query", cancel=stop_query, uses_queries=True)
 def athena_query(params: AthenaQueryParams, cursor: Any, ctx: StepContext) -> StepResult:
     """Run one read-only SQL statement (SELECT/WITH) with Amazon Athena on this server's shared database. Result:
     columns, first max_rows rows, bytes scanned, run time."""

@@ -156,6 +156,9 @@ class TaskKind(Generic[P]):
     # Stops a job the task started elsewhere (the id a step passed to ctx.track_external_job) when the task is
     # cancelled, fails or times out. Must be safe to call more than once and for a job that already ended.
     cancel: Callable[[str, CancelContext], None] | None = None
+    # Its steps run Athena queries (ctx.queries). Where the deployment set none up (no ATHENA_WORKGROUP: the
+    # template's default, an empty AthenaDatabase), every task of it would fail, so the endpoint does not offer it.
+    uses_queries: bool = False
 
     def load_params(self, stored: dict[str, Any]) -> P:
         """The params a task started with, from what the endpoint stored: what a step gets. For a dataclass of
@@ -183,6 +186,7 @@ def task_kind(
     task_support: Literal["optional", "required"] = "optional",
     ask_before_start: dict[str, Elicit] | None = None,
     cancel: Callable[[str, CancelContext], None] | None = None,
+    uses_queries: bool = False,
 ) -> Callable[[Callable[[Any, Any, StepContext], StepResult]], TaskKind[Any]]:
     """Make a task kind of a typed step function: ``def render(params: RenderParams, cursor, ctx) -> StepResult``.
 
@@ -190,7 +194,8 @@ def task_kind(
     ``kinds/params.py``) or a pydantic model (which costs every step pydantic's import). The name is the function's
     (unless given), and the description - what the model reads to choose the tool - the function's docstring. The
     module that defines it is named in LONGHAUL_KINDS, and the kind becomes an MCP tool. ``cancel(job_id, ctx)``
-    stops a job the task started elsewhere (see ``StepContext.track_external_job``).
+    stops a job the task started elsewhere (see ``StepContext.track_external_job``). ``uses_queries``: its steps use
+    ``ctx.queries``, so the endpoint offers it only where the deployment set up an Athena workgroup.
     """
 
     def make(step: Callable[[Any, Any, StepContext], StepResult]) -> TaskKind[Any]:
@@ -216,6 +221,7 @@ def task_kind(
             task_support=task_support,
             ask_before_start=ask_before_start,
             cancel=cancel,
+            uses_queries=uses_queries,
         )
 
     return make
