@@ -21,10 +21,12 @@ def start(
 ) -> tuple[subprocess.Popen, list[str]]:
     """Start ``longhaul dev --port 0 *args`` and return once it serves, with the lines it printed so far (they keep
     arriving in the list). ``env``: settings on top of this process's environment, minus any AWS endpoint override
-    (the server runs its own moto). ``log``: write its output to this file (which other processes can follow, see
-    ``follow``) instead of a pipe, and start it in a session of its own, so that it outlives this process if it has
-    to. Raises ``DevServerDidNotStart`` with its output if it is not up in ``timeout``."""
-    environment = {k: v for k, v in os.environ.items() if not k.startswith("AWS_ENDPOINT_URL")} | (env or {})
+    and Athena workgroup (the server runs its own moto and stack). ``log``: write its output to this file (which
+    other processes can follow, see ``follow``) instead of a pipe, and start it in a session of its own, so that it
+    outlives this process if it has to. Raises ``DevServerDidNotStart`` with its output if it is not up in
+    ``timeout``."""
+    own = ("AWS_ENDPOINT_URL", "ATHENA_WORKGROUP")  # the server's own moto and stack decide these
+    environment = {k: v for k, v in os.environ.items() if not k.startswith(own)} | (env or {})
     command = [sys.executable, "-m", "longhaul_dev.cli", "dev", "--port", "0", *args]
     lines: list[str] = []
     ready = threading.Event()

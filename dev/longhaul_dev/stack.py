@@ -241,6 +241,11 @@ def create_local_stack(stack_name: str = "longhaul-local", region: str = "us-eas
     lambda_client = _client("lambda", region)
     functions: dict[str, str] = {}
     specs = function_specs(template)
+    # The endpoint decides at import (as each handler is loaded below) whether it offers athena_query: like Lambda,
+    # which sets a function's environment before its init, the stack's workgroup is in place by then.
+    endpoint_env = specs["McpEndpointFunction"].environment
+    if "ATHENA_WORKGROUP" in endpoint_env:
+        os.environ["ATHENA_WORKGROUP"] = str(resolver.resolve(endpoint_env["ATHENA_WORKGROUP"]))
     for logical_id, spec in specs.items():
         name = f"{stack_name}-{logical_id}"
         arn = lambda_client.create_function(

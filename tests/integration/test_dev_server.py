@@ -95,6 +95,7 @@ async def test_a_task_runs_to_completion_and_its_result_reaches_memory(dev):
     async with dev.client("alice") as client:
         tools = {tool.name for tool in (await client.list_tools()).tools}
         assert {"model_training", "get_task_status", "get_task_result", "cancel_task", "list_tasks"} <= tools
+        assert "athena_query" in tools  # the local stack sets up Athena (a sample database and its workgroup)
 
         # A checkpoint per epoch: in a longer step progress is written every PROGRESS_MIN_INTERVAL_SECONDS (5 s).
         arguments = {"epochs": 3, "epoch_seconds": 0.4, "checkpoint_seconds": 0, "session_id": "alice-session-1"}
