@@ -116,8 +116,8 @@ TEST_WORKERS ?= 4
 # environment turns them off (PYTHONDONTWRITEBYTECODE): otherwise every test process and every `longhaul dev`
 # compiles longhaul's code again, and pytest rewrites every test module again (~3.5 CPU-s per process).
 test suite: export PYTHONDONTWRITEBYTECODE :=
-# Node 22 keeps the code it compiles for the suite's Node processes (the conformance suite, the TS clients, the
-# Inspector, mcp-remote: about two dozen per run) in this gitignored folder, ~0.1 CPU-s less for each start.
+# Node 22 keeps the code it compiles for the suite's Node processes (the 18 conformance scenarios, the TS clients,
+# the Inspector, mcp-remote) in this gitignored folder, so that a start after the first compiles less.
 test suite conformance: export NODE_COMPILE_CACHE := $(CURDIR)/node_modules/.cache/node-compile
 
 test: $(STAMP) $(SAM_STAMP) $(NODE_STAMP) $(CHECKOV_STAMP) $(STRANDS_STAMP) ## The whole suite: lint, validate, unit and integration tests (e2e only with AWS_SAM_STACK_NAME)
