@@ -111,6 +111,6 @@ def pytest_configure(config: pytest.Config) -> None:
 def pytest_unconfigure(config: pytest.Config) -> None:
     run = getattr(config.option, "testrunuid", None)
     if run and not hasattr(config, "workerinput"):
-        from tests.integration.shared_dev import run_folder
+        from longhaul_dev.dev_process import shared_folder  # light: no test module, no MCP client
 
-        shutil.rmtree(run_folder(run), ignore_errors=True)
+        shutil.rmtree(shared_folder(run), ignore_errors=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from pathlib import Path
@@ -61,6 +62,12 @@ def start(
 
 
 READY = "Ctrl-C stops"
+
+
+def shared_folder(run: str) -> Path:
+    """Where the test processes of one pytest-xdist run (``run``: its id) find the dev servers they share
+    (tests/integration/shared_dev.py); the root conftest.py removes it when the run ends."""
+    return Path(tempfile.gettempdir()) / f"longhaul-dev-{run}"
 
 
 def follow(log: Path, lines: list[str], ready: threading.Event | None = None) -> None:

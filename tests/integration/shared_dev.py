@@ -14,7 +14,6 @@ import os
 import re
 import signal
 import subprocess
-import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -51,17 +50,12 @@ def _shared(*flags: str, env: dict[str, str] | None = None, between_processes: b
         return server
     run = os.environ.get("PYTEST_XDIST_TESTRUNUID")  # the same in every worker of one xdist run
     if run and between_processes:
-        server = _join(run_folder(run), key, flags, env)
+        server = _join(dev_process.shared_folder(run), key, flags, env)
     else:
         server = start_dev_server(*flags, env=env)
         atexit.register(_shutdown, server)
     _servers[key] = server
     return server
-
-
-def run_folder(run: str) -> Path:
-    """Where the test processes of xdist run ``run`` find its shared servers (the root conftest removes it)."""
-    return Path(tempfile.gettempdir()) / f"longhaul-dev-{run}"
 
 
 def _shutdown(server: DevServer) -> None:
