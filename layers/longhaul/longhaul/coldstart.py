@@ -23,19 +23,11 @@ def loading() -> Iterator[None]:
     # distribution (~3 ms of a worker's cold start). longhaul's functions use none; a deployment whose kinds do sets
     # PYDANTIC_DISABLE_PLUGINS itself (to "" to load them all), and this leaves it alone.
     os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
-    try:
-        with _collector_off(freeze=not _frozen):
-            yield
-    finally:
-        _frozen = True
-
-
-@contextmanager
-def _collector_off(*, freeze: bool) -> Iterator[None]:
     gc.disable()
     try:
         yield
     finally:
-        if freeze:
+        if not _frozen:
             gc.freeze()
+            _frozen = True
         gc.enable()

@@ -172,7 +172,7 @@ mcp = MCPServer(
     version=__version__,
     instructions=INSTRUCTIONS,
     # A kind that runs Athena queries is a tool only where the stack set up a workgroup (AthenaDatabase given).
-    tools=[start_tool(k) for k in offered_kinds(queries_set_up=bool(get_settings().athena_workgroup))],
+    tools=[start_tool(k) for k in offered_kinds()],
     # The default (INFO) calls logging.basicConfig and logs ~8 lines per request; Powertools does our logging.
     log_level="WARNING",
     # The in-process subscription bus cannot reach a client across stateless Lambda invocations: do not offer it.

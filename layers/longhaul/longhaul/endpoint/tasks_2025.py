@@ -77,7 +77,7 @@ def install(server: Any) -> None:
 
 
 def _kind_names() -> set[str]:
-    return {kind.name for kind in offered_kinds(queries_set_up=bool(get_settings().athena_workgroup))}
+    return {kind.name for kind in offered_kinds()}
 
 
 def _poll_interval_ms(kind_name: str) -> int:

@@ -114,9 +114,12 @@ def all_kinds() -> list[TaskKind]:
     return [_REGISTRY[name] for name in sorted(_REGISTRY)]
 
 
-def offered_kinds(queries_set_up: bool) -> list[TaskKind]:
+def offered_kinds() -> list[TaskKind]:
     """The kinds the endpoint offers as tools: every kind, except those that run Athena queries where the
-    deployment set up no workgroup (their every task would fail)."""
+    deployment set up no workgroup (ATHENA_WORKGROUP empty: their every task would fail)."""
+    from longhaul.settings import get_settings
+
+    queries_set_up = bool(get_settings().athena_workgroup)
     return [kind for kind in all_kinds() if queries_set_up or not kind.uses_queries]
 
 

@@ -1,7 +1,7 @@
 """A kind's params as a stdlib dataclass: declared with ``param()``, rebuilt by the worker without pydantic.
 
 A step is a cold start after every Sleep and NeedInput (and often between Continues), and a pydantic params model
-adds about 40% to it (``make bench``). So a kind's params may be a plain ``@dataclass`` whose fields carry their
+adds about a third to it (``make bench``). So a kind's params may be a plain ``@dataclass`` whose fields carry their
 published constraints as metadata (``param``): the MCP endpoint turns it into a pydantic model once
 (``kinds/validation.py``) to publish the schema and validate a start strictly; the worker only rebuilds the instance
 from what the endpoint stored (``load``), which for JSON-native fields is a constructor call. A pydantic BaseModel
