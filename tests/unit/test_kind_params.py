@@ -67,6 +67,9 @@ class Schedule:
     when: datetime
     colour: Colour = Colour.RED
     window: Window | None = None
+    # Nested dataclasses in a list and as a default: their param() constraints hold as the top level's do.
+    breaks: list[Window] = dataclasses.field(default_factory=list)
+    first: Window = Window(start=datetime(2026, 1, 1, tzinfo=UTC), hours=2)
 
 
 @task_kind(name="lh_schedule")
@@ -147,6 +150,37 @@ def test_other_field_types_come_back_as_their_real_types(started):
         window=Window(start=datetime(2026, 11, 28, tzinfo=UTC), hours=3),
     )
     assert isinstance(params, Schedule) and isinstance(params.window, Window)
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        ({"window": {"start": "2026-11-28T00:00:00Z", "hours": 0}}, "window.hours: Input should be greater than"),
+        ({"breaks": [{"start": "2026-11-28T00:00:00Z", "hours": -1}]}, "breaks.0.hours: Input should be greater"),
+        ({"first": {"start": "2026-11-28T00:00:00Z", "hours": 1, "minutes": 5}}, "first.minutes: Extra inputs"),
+    ],
+)
+def test_a_nested_dataclass_keeps_its_param_constraints(started, arguments, message):
+    with pytest.raises(InvalidTaskParams, match=f"^Invalid parameters: {message}"):
+        started(schedule, {"when": "2026-11-27T20:00:00Z", **arguments})
+    with pytest.raises(ValidationError, match=message.replace(":", "\n ")):
+        schedule.parse_params({"when": "2026-11-27T20:00:00Z", **arguments})
+
+
+def test_a_nested_dataclass_is_published_with_its_constraints_and_its_default_is_stored_as_given(started):
+    properties = start_tool(schedule).parameters["properties"]
+    for window in (properties["window"], properties["breaks"]["items"], properties["first"]):
+        assert window["properties"]["hours"] == {"default": 1, "minimum": 1, "type": "integer"}
+        assert window["additionalProperties"] is False and window["required"] == ["start"]
+    assert properties["first"]["default"] == {"start": "2026-01-01T00:00:00Z", "hours": 2}
+
+    stored, params = started(schedule, {"when": "2026-11-27T20:00:00Z", "breaks": [{"start": "2026-11-28T01:00:00Z"}]})
+    assert stored["first"] == {"start": "2026-01-01T00:00:00Z", "hours": 2}
+    assert stored["breaks"] == [{"start": "2026-11-28T01:00:00Z", "hours": 1}]
+    assert params.first == Window(start=datetime(2026, 1, 1, tzinfo=UTC), hours=2)
+    assert params.breaks == [Window(start=datetime(2026, 11, 28, 1, tzinfo=UTC), hours=1)]
+    defaults = schedule.parse_params({"when": "2026-11-27T20:00:00Z"})
+    assert defaults == Schedule(when=datetime(2026, 11, 27, 20, tzinfo=UTC))
 
 
 def test_pydantic_model_params_still_start_and_load(started):

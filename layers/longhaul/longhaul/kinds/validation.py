@@ -9,16 +9,18 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from typing import Annotated, Any, TypeVar, get_type_hints
+import types
+from typing import Annotated, Any, TypeVar, Union, get_args, get_origin, get_type_hints
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, create_model
 
 from longhaul.errors import InvalidTaskParams
-from longhaul.kinds.params import is_params_dataclass, spec_of
+from longhaul.kinds.params import is_params_dataclass, load, spec_of
 
 M = TypeVar("M", bound=BaseModel)
 
 _MODELS: dict[type, type[BaseModel]] = {}
+_BUILDING: set[type] = set()
 
 
 def parse_strict(model: type[M], raw: Any) -> M:
@@ -59,27 +61,64 @@ def _model_of_dataclass(params: type) -> type[BaseModel]:
         raise TypeError(f"{params!r} is neither a dataclass nor a pydantic model")
     hints = get_type_hints(params, include_extras=True)
     fields: dict[str, Any] = {}
-    for field in dataclasses.fields(params):
-        if not field.init:
-            continue
-        annotation, spec = hints[field.name], spec_of(field)
-        arguments: dict[str, Any] = {}
-        if field.default is not dataclasses.MISSING:
-            arguments["default"] = field.default
-        elif field.default_factory is not dataclasses.MISSING:
-            arguments["default_factory"] = field.default_factory
-        if spec is not None:
-            arguments.update(spec.constraints)
-            if spec.description is not None:
-                arguments["description"] = spec.description
-            if spec.check is not None:
-                # Its ValueError reads as "<field>: Value error, <message>", as a field_validator's does.
-                annotation = Annotated[annotation, AfterValidator(spec.check)]
-        fields[field.name] = (annotation, Field(**arguments))
+    _BUILDING.add(params)
+    try:
+        for field in dataclasses.fields(params):
+            if field.init:
+                fields[field.name] = _field(field, hints[field.name])
+    finally:
+        _BUILDING.discard(params)
     model: type[BaseModel] = create_model(
         params.__name__, __config__=ConfigDict(extra="forbid"), __module__=params.__module__, **fields
     )
     return model
+
+
+def _checked(annotation: Any) -> Any:
+    """``annotation`` with each params dataclass in it (a nested one, or one in a list, a dict or an Optional)
+    replaced by its model, so that the nested fields' param() constraints are published and checked too. pydantic
+    reads a stdlib dataclass by itself, but ignores param()'s metadata. A dataclass that holds itself (a tree) is
+    left to pydantic at the inner level."""
+    if is_params_dataclass(annotation):
+        return annotation if annotation in _BUILDING else params_model(annotation)
+    origin, args = get_origin(annotation), get_args(annotation)
+    if origin is None or not args:
+        return annotation
+    if origin is Annotated:
+        return Annotated[(_checked(args[0]), *annotation.__metadata__)]
+    checked = tuple(_checked(arg) for arg in args)
+    if checked == args:
+        return annotation
+    if origin in (Union, types.UnionType):
+        return Union[checked]  # noqa: UP007 (built from a tuple)
+    return origin[checked if len(checked) > 1 else checked[0]]
+
+
+def _field(field: dataclasses.Field[Any], declared: Any) -> tuple[Any, Any]:
+    annotation, spec = _checked(declared), spec_of(field)
+    arguments: dict[str, Any] = {}
+    # A default of a nested dataclass becomes its model, as the field now expects (pydantic does not check defaults).
+    convert = _as_model if annotation is not declared else lambda value: value
+    if field.default is not dataclasses.MISSING:
+        arguments["default"] = convert(field.default)
+    elif field.default_factory is not dataclasses.MISSING:
+        factory = field.default_factory
+        arguments["default_factory"] = lambda: convert(factory())
+    if spec is not None:
+        arguments.update(spec.constraints)
+        if spec.description is not None:
+            arguments["description"] = spec.description
+        if spec.check is not None:
+            # Its ValueError reads as "<field>: Value error, <message>", as a field_validator's does.
+            annotation = Annotated[annotation, AfterValidator(spec.check)]
+    return annotation, Field(**arguments)
+
+
+def _as_model(value: Any) -> Any:
+    """A params dataclass instance as its model (a list of them is left as it is: pydantic dumps it all the same)."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type) and type(value) in _MODELS:
+        return _MODELS[type(value)].model_validate(dataclasses.asdict(value))
+    return value
 
 
 def validated_params(params: type, raw: Any) -> BaseModel:
@@ -89,7 +128,8 @@ def validated_params(params: type, raw: Any) -> BaseModel:
 
 
 def instance_of(params: type, model: BaseModel) -> Any:
-    """The kind's params object from a validated model: the model itself, or the dataclass with the same values."""
+    """The kind's params object from a validated model: the model itself, or the dataclass rebuilt from the values
+    the endpoint stores, as a step rebuilds it (``params.load``), nested dataclasses included."""
     if isinstance(model, params):
         return model
-    return params(**{name: getattr(model, name) for name in type(model).model_fields})
+    return load(params, model.model_dump(mode="json"))
