@@ -163,10 +163,11 @@ conformance: $(STAMP) $(NODE_STAMP) ## Run the MCP conformance suite against lon
 	$(BIN)/python -m longhaul_dev.conformance_report
 
 # Benchmarks (benchmarks/run.py): each figure beside its anchor and target, written to docs/performance.md. The full
-# run also times `make test`, so it installs what the suite needs first (deps) and times the suite alone.
+# run also times `make test`, so it installs what the suite needs first (deps) and times the suite alone. It builds
+# first: the cold starts and layer sizes are measured on the built layers, as Lambda runs them.
 deps: $(STAMP) $(SAM_STAMP) $(NODE_STAMP) $(CHECKOV_STAMP) $(STRANDS_STAMP) $(MCP1_STAMP) ## Install everything make test uses, without running it
 
-bench: deps ## Run every benchmark and time make test; print each figure against its target; write docs/performance.md
+bench: deps build ## Build, run every benchmark and time make test; print each figure against its target; write docs/performance.md
 	$(BIN)/python -m benchmarks.run --suite $(ARGS)
 
 bench-quick: $(STAMP) ## The benchmarks in short, without make test; prints the table, writes no report

@@ -156,3 +156,13 @@ def test_a_benchmark_module_not_in_the_checkout_is_reported_not_measured():
     outcome = run.run_module("benchmarks.no_such_benchmark", "nothing", quick=True)
     assert outcome.missing.startswith("not measured: benchmarks/no_such_benchmark.py")
     assert not outcome.failed
+
+
+def test_layers_that_were_not_built_are_a_missed_target_not_a_missing_line(tmp_path, monkeypatch):
+    from benchmarks import cold_start
+
+    monkeypatch.setattr(cold_start, "BUILD", tmp_path / "build")  # a clone nobody ran make build in
+    worker, endpoint = cold_start.size_figures()
+    assert (worker.target, worker.met, endpoint.met) == ("<= 10 MB", False, None)
+    assert "NOT BUILT" in worker.note
+    assert run.Outcome("c", "c", figures=[worker, endpoint]).failed
