@@ -89,8 +89,10 @@ def memory_texts(stack, record: TaskRecord) -> list[str]:
 
 # One epoch per step, so a StopExecution lands between steps: moto reports ABORTED only once the state in flight
 # returns, and a step working its whole time budget would have completed the task by then. (On AWS the execution
-# ends at once and reconcile marks the record while the orphaned step runs on to its next progress write.)
-STOPPABLE_TRAINING = {"epochs": 50, "epoch_seconds": 0.2, "checkpoint_seconds": 0}
+# ends at once and reconcile marks the record while the orphaned step runs on to its next progress write.) Its 100 s
+# of work are never waited for: it is stopped, and the margin keeps a stop from landing after the end on a machine
+# that stalls for seconds (a 10 s task once completed under make bench's load before its stop took effect).
+STOPPABLE_TRAINING = {"epochs": 500, "epoch_seconds": 0.2, "checkpoint_seconds": 0}
 
 
 def wait_until_started(record: TaskRecord) -> None:
@@ -336,10 +338,13 @@ def test_cancel_mid_step(stack, monkeypatch, scenario):
 def test_manual_stop_execution(stack, scenario):
     record = start("model_training", STOPPABLE_TRAINING)
     wait_until_started(record)
+    steps_before = len(step_invocations(stack))
     boto3.client("stepfunctions").stop_execution(executionArn=record.execution_arn, error="Operator", cause="stop")
     final, execution = finish(record)
     scenario.observed.append(f"{final.status.value}, execution {execution}, memory {final.memory_delivery}")
-    assert final.status == TaskStatus.CANCELLED and final.memory_delivery == MemoryDelivery.DELIVERED
+    steps_after = len(step_invocations(stack)) - steps_before
+    assert final.status == TaskStatus.CANCELLED, f"{final.status.value}; {steps_after} steps ran after the stop"
+    assert final.memory_delivery == MemoryDelivery.DELIVERED
 
 
 @pytest.mark.reliability(
