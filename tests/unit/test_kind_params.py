@@ -183,6 +183,30 @@ def test_a_nested_dataclass_is_published_with_its_constraints_and_its_default_is
     assert defaults == Schedule(when=datetime(2026, 11, 27, 20, tzinfo=UTC))
 
 
+@dataclass(frozen=True)
+class Step:
+    name: str = param(min_length=1)
+    then: list[Step] = dataclasses.field(default_factory=list)  # a tree: the dataclass holds itself
+
+
+@task_kind(name="lh_plan")
+def plan(params: Step, cursor: Any, ctx: Any) -> Done:
+    """Run a plan of steps."""
+    return Done(None)
+
+
+def test_a_dataclass_that_holds_itself_is_checked_at_every_level():
+    deep = {"name": "a", "then": [{"name": "b", "then": [{"name": "c"}]}]}
+    assert plan.parse_params(deep) == Step("a", [Step("b", [Step("c")])])
+    with pytest.raises(ValidationError, match=r"then\.0\.then\.0\.name\n  String should have at least 1 character"):
+        plan.parse_params({"name": "a", "then": [{"name": "b", "then": [{"name": ""}]}]})
+    with pytest.raises(ValidationError, match=r"then\.0\.then\.0\.extra\n  Extra inputs are not permitted"):
+        plan.parse_params({"name": "a", "then": [{"name": "b", "then": [{"name": "c", "extra": 1}]}]})
+    step = start_tool(plan).parameters["$defs"]["Step"]
+    assert step["properties"]["name"] == {"minLength": 1, "type": "string"}
+    assert step["properties"]["then"]["items"] == {"$ref": "#/$defs/Step"}
+
+
 def test_pydantic_model_params_still_start_and_load(started):
     stored, params = started(legacy, {"count": 3, "when": "2026-11-27T20:00:00Z"})
     assert stored == {"count": 3, "when": "2026-11-27T20:00:00Z"}

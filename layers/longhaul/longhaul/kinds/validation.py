@@ -10,7 +10,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import types
-from typing import Annotated, Any, TypeVar, Union, get_args, get_origin, get_type_hints
+from typing import Annotated, Any, ForwardRef, TypeVar, Union, get_args, get_origin, get_type_hints
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, create_model
 
@@ -20,7 +20,10 @@ from longhaul.kinds.params import is_params_dataclass, load, spec_of
 M = TypeVar("M", bound=BaseModel)
 
 _MODELS: dict[type, type[BaseModel]] = {}
+# A dataclass that holds itself (a tree node), directly or through another: while its model is being built, a field
+# that refers back to it names the model by a token, resolved once the model exists.
 _BUILDING: set[type] = set()
+_TOKENS: dict[str, type[BaseModel]] = {}
 
 
 def parse_strict(model: type[M], raw: Any) -> M:
@@ -71,16 +74,23 @@ def _model_of_dataclass(params: type) -> type[BaseModel]:
     model: type[BaseModel] = create_model(
         params.__name__, __config__=ConfigDict(extra="forbid"), __module__=params.__module__, **fields
     )
+    _TOKENS[_token(params)] = model
+    for built in [model, *_MODELS.values()]:
+        if not built.__pydantic_complete__:
+            built.model_rebuild(_types_namespace=_TOKENS, raise_errors=False)
     return model
+
+
+def _token(params: type) -> str:
+    return f"_longhaul_params_{id(params)}"
 
 
 def _checked(annotation: Any) -> Any:
     """``annotation`` with each params dataclass in it (a nested one, or one in a list, a dict or an Optional)
     replaced by its model, so that the nested fields' param() constraints are published and checked too. pydantic
-    reads a stdlib dataclass by itself, but ignores param()'s metadata. A dataclass that holds itself (a tree) is
-    left to pydantic at the inner level."""
+    reads a stdlib dataclass by itself, but ignores param()'s metadata."""
     if is_params_dataclass(annotation):
-        return annotation if annotation in _BUILDING else params_model(annotation)
+        return ForwardRef(_token(annotation)) if annotation in _BUILDING else params_model(annotation)
     origin, args = get_origin(annotation), get_args(annotation)
     if origin is None or not args:
         return annotation
