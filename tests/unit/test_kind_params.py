@@ -189,6 +189,18 @@ class Step:
     then: list[Step] = dataclasses.field(default_factory=list)  # a tree: the dataclass holds itself
 
 
+@dataclass(frozen=True)
+class Team:
+    size: int = param(1, ge=1)
+    lead: Person | None = None
+
+
+@dataclass(frozen=True)
+class Person:  # refers back to Team: two dataclasses that hold each other
+    name: str = param(min_length=1)
+    team: Team | None = None
+
+
 @task_kind(name="lh_plan")
 def plan(params: Step, cursor: Any, ctx: Any) -> Done:
     """Run a plan of steps."""
@@ -202,6 +214,12 @@ def test_a_dataclass_that_holds_itself_is_checked_at_every_level():
         plan.parse_params({"name": "a", "then": [{"name": "b", "then": [{"name": ""}]}]})
     with pytest.raises(ValidationError, match=r"then\.0\.then\.0\.extra\n  Extra inputs are not permitted"):
         plan.parse_params({"name": "a", "then": [{"name": "b", "then": [{"name": "c", "extra": 1}]}]})
+    with pytest.raises(ValidationError, match=r"lead\.team\.size\n  Input should be greater than or equal to 1"):
+        validated_params(Team, {"lead": {"name": "kim", "team": {"size": 0}}})
+    assert validated_params(Team, {"lead": {"name": "kim", "team": {}}}).model_dump() == {
+        "size": 1,
+        "lead": {"name": "kim", "team": {"size": 1, "lead": None}},
+    }
     step = start_tool(plan).parameters["$defs"]["Step"]
     assert step["properties"]["name"] == {"minLength": 1, "type": "string"}
     assert step["properties"]["then"]["items"] == {"$ref": "#/$defs/Step"}
