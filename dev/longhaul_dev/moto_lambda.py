@@ -72,6 +72,11 @@ def register(function_name: str, handler: Callable[[Any, Any], Any]) -> None:
         _handlers[function_name] = handler
 
 
+def registered(function_name: str) -> Callable[[Any, Any], Any]:
+    """The handler invocations of ``function_name`` are routed to (``register``); KeyError if none is."""
+    return _handlers[function_name]
+
+
 def invoke_handler(
     handler: Callable[[Any, Any], Any], event: Any, context: LocalLambdaContext
 ) -> tuple[str, bool, str]:

@@ -108,12 +108,11 @@ def _field(field: dataclasses.Field[Any], declared: Any) -> tuple[Any, Any]:
     annotation, spec = _checked(declared), spec_of(field)
     arguments: dict[str, Any] = {}
     # A default of a nested dataclass becomes its model, as the field now expects (pydantic does not check defaults).
-    convert = _as_model if annotation is not declared else lambda value: value
     if field.default is not dataclasses.MISSING:
-        arguments["default"] = convert(field.default)
+        arguments["default"] = _as_model(field.default)
     elif field.default_factory is not dataclasses.MISSING:
         factory = field.default_factory
-        arguments["default_factory"] = lambda: convert(factory())
+        arguments["default_factory"] = lambda: _as_model(factory())
     if spec is not None:
         arguments.update(spec.constraints)
         if spec.description is not None:
