@@ -50,7 +50,7 @@ WEIGHTS = {
     "tests/unit/test_store.py": 4,
     "tests/integration/test_step_cadence.py": 4,
     "tests/unit/test_handlers.py": 4,
-    "tests/unit/test_moto_callbacks.py": 4,
+    "tests/unit/test_moto_stop.py": 4,
     "tests/integration/test_tasks_extension_lambda.py": 3,
 }
 

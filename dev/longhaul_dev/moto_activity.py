@@ -3,7 +3,7 @@ looks at the stack only when there is something to see (an idle dev server then 
 
 Two events: an item write in DynamoDB (a task started, made progress, ended) and a Step Functions execution that
 ended (whatever its status). Wraps moto's DynamoDB response handler and the execution's private ``terminated``
-callback (pinned moto version, like moto_callbacks; tests/unit/test_moto_activity.py pins both).
+callback (pinned moto version, like moto_stop; tests/unit/test_moto_activity.py pins both).
 """
 
 from __future__ import annotations

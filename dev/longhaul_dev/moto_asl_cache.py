@@ -8,7 +8,7 @@ sub-program side by side within an execution. The one lazily written attribute i
 random id Retry uses to keep its attempt count in the environment's heap): it is set on every component before the
 program is shared, so concurrent executions never race to set it. tests/unit/test_moto_asl_cache.py pins this.
 
-Wraps a private moto API (pinned moto version), like moto_callbacks.
+Wraps a private moto API (pinned moto version), like moto_stop.
 """
 
 from __future__ import annotations

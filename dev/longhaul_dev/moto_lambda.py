@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from longhaul_dev import moto_asl_cache, moto_callbacks, retry_waits
+from longhaul_dev import moto_asl_cache, moto_stop, retry_waits
 from longhaul_dev.faults import LambdaFaults
 
 _handlers: dict[str, Callable[[Any, Any], Any]] = {}
@@ -128,7 +128,7 @@ def install() -> None:
     global _original
     from moto.awslambda.models import LambdaFunction
 
-    moto_callbacks.install()  # the local stack's other moto fix: StopExecution ends a task-token wait
+    moto_stop.install()  # StopExecution ends an execution for good, as on AWS
     moto_asl_cache.install()  # one ASL parse per definition, not one per execution
     retry_waits.install()  # retry waits as on AWS, or compressed (LONGHAUL_DEV_RETRY_WAIT_SCALE)
     with _lock:
@@ -141,7 +141,7 @@ def uninstall() -> None:
     global _original
     from moto.awslambda.models import LambdaFunction
 
-    moto_callbacks.uninstall()
+    moto_stop.uninstall()
     moto_asl_cache.uninstall()
     retry_waits.uninstall()
     with _lock:

@@ -4,7 +4,7 @@ between retries 20x shorter, while what is retried, how often and in what order 
 Two places wait in real time when a fault is injected: the workflow's Retry (moto sleeps ``IntervalSeconds`` x
 ``BackoffRate`` with the definition's jitter) and botocore's standard retry mode (exponential backoff with jitter,
 up to 20 s). The test suite sets the scale (tests/conftest.py); ``longhaul dev`` keeps AWS's timing unless you set
-it. Wraps a private moto API (pinned moto version), like moto_callbacks.
+it. Wraps a private moto API (pinned moto version), like moto_stop.
 """
 
 from __future__ import annotations

@@ -91,8 +91,8 @@ def memory_texts(stack, record: TaskRecord) -> list[str]:
 # One epoch per step, so a StopExecution lands between steps: moto reports ABORTED only once the state in flight
 # returns, and a step working its whole time budget would have completed the task by then. (On AWS the execution
 # ends at once and reconcile marks the record while the orphaned step runs on to its next progress write.) Its 100 s
-# of work are never waited for, as every test stops it; so a stopped task found completed did not run out of work:
-# a step after the stop worked from something else, which steps_seen shows.
+# of work are never waited for, as every test stops it. (A stop that landed while moto built RunStep's call once
+# invoked it without params, and the kind's defaults completed the task: longhaul_dev.moto_stop fix 3.)
 STOPPABLE_TRAINING = {"epochs": 500, "epoch_seconds": 0.2, "checkpoint_seconds": 0}
 
 
@@ -361,6 +361,7 @@ def test_manual_stop_execution(stack, scenario):
         final, execution = finish(record)
     scenario.observed.append(f"{final.status.value}, execution {execution}, memory {final.memory_delivery}")
     assert final.status == TaskStatus.CANCELLED, f"{final.status.value}; RunStep events after the stop: {events}"
+    assert all(event["params"] for event in events), f"a step ran without the task's params: {events}"
     assert final.memory_delivery == MemoryDelivery.DELIVERED
 
 

@@ -1,4 +1,7 @@
-"""StopExecution ends an execution for good, as on AWS: two fixes to moto 5.2.5's Step Functions parser.
+"""StopExecution ends an execution for good, as on AWS: three fixes to moto 5.2.5's Step Functions parser.
+
+moto evaluates a state component by component, and every component it reaches after a stop does nothing; so a stop
+that lands inside a state leaves that state half evaluated. On AWS a stop is atomic. The fixes:
 
 1. A ``.waitForTaskToken`` state keeps waiting on its callback after the execution is stopped, so the execution
    stays RUNNING forever. ``ExecutionWorker.stop`` is wrapped to also release every pending callback of that
@@ -7,8 +10,12 @@
    is torn down under it: ``IndexError`` / ``'dict' object has no attribute 'region'``), and the program then
    records FAILED over the stop. On AWS a stopped execution is ABORTED, full stop: ``Environment.set_error`` is
    wrapped to leave a stopped program stopped.
+3. A stop that lands while a Task state evaluates its Parameters leaves them partial (the bindings after the stop
+   are skipped), and moto then makes the call anyway: RunStep was invoked with a task's id but not its params or
+   cursor, ran the kind's defaults from the start and completed a stopped task. On AWS a stopped execution starts
+   no call. ``StateTask._eval_parameters`` (and its two overrides) is wrapped to make no call once stopped.
 
-Both wrap private moto APIs (pinned moto version; see tests/unit/test_moto_callbacks.py).
+All wrap private moto APIs (pinned moto version; see tests/unit/test_moto_stop.py).
 """
 
 from __future__ import annotations
@@ -20,6 +27,11 @@ from typing import Any
 _lock = threading.Lock()
 _original_stop: Callable[..., Any] | None = None
 _original_set_error: Callable[..., Any] | None = None
+_original_parameters: dict[type, Callable[..., Any]] = {}
+
+
+class StoppedBeforeCall(RuntimeError):
+    """The execution was stopped while a Task state built its call: the call is not made."""
 
 
 def _stop_and_release_callbacks(self: Any, *args: Any, **kwargs: Any) -> None:
@@ -41,6 +53,31 @@ def _set_error_unless_stopped(self: Any, *args: Any, **kwargs: Any) -> None:
     _original_set_error(self, *args, **kwargs)
 
 
+def _parameters_unless_stopped(original: Callable[..., Any]) -> Callable[..., Any]:
+    def parameters(self: Any, env: Any, *args: Any, **kwargs: Any) -> Any:
+        try:
+            evaluated = original(self, env, *args, **kwargs)
+        except Exception:
+            if env.is_running():
+                raise
+            evaluated = None  # torn down by the stop (fix 2 keeps the program ABORTED)
+        if not env.is_running():
+            raise StoppedBeforeCall("the execution was stopped before this state's call")
+        return evaluated
+
+    return parameters
+
+
+def _task_state_classes() -> list[type]:
+    from moto.stepfunctions.parser.asl.component.state.exec.state_task.state_task import StateTask
+    from moto.stepfunctions.parser.asl.component.state.exec.state_task.state_task_activitiy import (
+        StateTaskActivity,
+    )
+    from moto.stepfunctions.parser.asl.component.state.exec.state_task.state_task_lambda import StateTaskLambda
+
+    return [StateTask, StateTaskActivity, StateTaskLambda]  # the classes that define _eval_parameters
+
+
 def install() -> None:
     """Patch moto once per process; idempotent."""
     global _original_stop, _original_set_error
@@ -54,6 +91,10 @@ def install() -> None:
         if _original_set_error is None:
             _original_set_error = Environment.set_error
             Environment.set_error = _set_error_unless_stopped  # type: ignore[method-assign]
+        for cls in _task_state_classes():
+            if cls not in _original_parameters:
+                _original_parameters[cls] = cls.__dict__["_eval_parameters"]
+                cls._eval_parameters = _parameters_unless_stopped(_original_parameters[cls])  # type: ignore[attr-defined]
 
 
 def uninstall() -> None:
@@ -68,3 +109,6 @@ def uninstall() -> None:
         if _original_set_error is not None:
             Environment.set_error = _original_set_error  # type: ignore[method-assign]
             _original_set_error = None
+        for cls, original in _original_parameters.items():
+            cls._eval_parameters = original  # type: ignore[attr-defined]
+        _original_parameters.clear()
