@@ -31,7 +31,8 @@ WAITING = {
 }
 
 
-def _status_after_stop() -> str:
+def _table_and_machine(definition: dict[str, Any]) -> tuple[Any, Any, str]:
+    """The table "t" the definitions write to, and a state machine of ``definition``: (dynamodb, sfn, its arn)."""
     ddb = boto3.client("dynamodb", region_name="us-east-1")
     ddb.create_table(
         TableName="t",
@@ -41,8 +42,13 @@ def _status_after_stop() -> str:
     )
     sfn = boto3.client("stepfunctions", region_name="us-east-1")
     machine = sfn.create_state_machine(
-        name="m", definition=json.dumps(WAITING), roleArn="arn:aws:iam::123456789012:role/r"
+        name="m", definition=json.dumps(definition), roleArn="arn:aws:iam::123456789012:role/r"
     )["stateMachineArn"]
+    return ddb, sfn, machine
+
+
+def _status_after_stop() -> str:
+    ddb, sfn, machine = _table_and_machine(WAITING)
     arn = sfn.start_execution(stateMachineArn=machine)["executionArn"]
     deadline = time.monotonic() + 10
     while "Item" not in ddb.get_item(TableName="t", Key={"id": {"S": "x"}}):  # waiting on its token now
@@ -143,17 +149,7 @@ def stop_once_evaluated(field: str) -> Iterator[None]:
 
 
 def _item_written_when_stopped_mid_parameters() -> tuple[dict[str, Any] | None, str]:
-    ddb = boto3.client("dynamodb", region_name="us-east-1")
-    ddb.create_table(
-        TableName="t",
-        KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
-        AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
-        BillingMode="PAY_PER_REQUEST",
-    )
-    sfn = boto3.client("stepfunctions", region_name="us-east-1")
-    machine = sfn.create_state_machine(
-        name="m", definition=json.dumps(WRITING), roleArn="arn:aws:iam::123456789012:role/r"
-    )["stateMachineArn"]
+    ddb, sfn, machine = _table_and_machine(WRITING)
     with stop_once_evaluated("id"):
         arn = sfn.start_execution(stateMachineArn=machine, input=json.dumps({"id": "x", "late": "y"}))["executionArn"]
         deadline = time.monotonic() + 5
