@@ -57,10 +57,10 @@ def _parameters_unless_stopped(original: Callable[..., Any]) -> Callable[..., An
     def parameters(self: Any, env: Any, *args: Any, **kwargs: Any) -> Any:
         try:
             evaluated = original(self, env, *args, **kwargs)
-        except Exception:
+        except Exception as error:  # a stop can tear the evaluation stack down under it (fix 2)
             if env.is_running():
                 raise
-            evaluated = None  # torn down by the stop (fix 2 keeps the program ABORTED)
+            raise StoppedBeforeCall("the execution was stopped before this state's call") from error
         if not env.is_running():
             raise StoppedBeforeCall("the execution was stopped before this state's call")
         return evaluated
